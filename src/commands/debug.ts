@@ -1,0 +1,4 @@
+/** The debug command family. */
+import type { CommandDef } from './spec.js';
+
+export const debugCommands: CommandDef[] = [];

@@ -1,0 +1,135 @@
+/**
+ * processCommand + call(): the only place where a request is checked before it runs, in Redis
+ * 7.0's order (first match wins):
+ *
+ *   unknown command → wrong arity → DEBUG protection → NOAUTH → not allowed in MULTI →
+ *   OOM → MISCONF → NOREPLICAS → READONLY → RESP2 pub/sub context → MASTERDOWN → LOADING →
+ *   MULTI queuing → call
+ *
+ * Handlers never re-check any of this. `call()` runs a handler with propagation bookkeeping and
+ * statistics; EXEC uses it for each queued command.
+ */
+import type { Client } from '../net/client.js';
+import type { CommandSpec } from './spec.js';
+import { Err, unknownCommandError } from '../protocol/errors.js';
+import { commandTable } from './table.js';
+
+const PUBSUB_RESP2_ALLOWED = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
+const MULTI_PASSTHROUGH = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+export function processCommand(c: Client, argv: string[]): void {
+  const server = c.server;
+  const table = commandTable();
+  const top = table.lookup(argv[0]!);
+  if (top === undefined) {
+    rejectCommand(c, unknownCommandError(argv));
+    return;
+  }
+  let spec: CommandSpec = top;
+  if (top.subcommands !== undefined && argv.length >= 2) {
+    const sub = top.subcommands.get(argv[1]!.toLowerCase());
+    if (sub === undefined) {
+      rejectCommand(c, Err.unknownSubcommand(argv[1]!, top.name));
+      return;
+    }
+    spec = sub;
+  }
+  const arity = spec.arity;
+  if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
+    spec.stats.rejected++;
+    rejectCommand(c, Err.wrongArity(spec.fullName));
+    return;
+  }
+  if (top.name === 'debug' && !server.debugAllowed(c)) {
+    rejectCommand(c, Err.debugDisabled);
+    return;
+  }
+  if (!c.authenticated && !spec.noAuth) {
+    rejectCommand(c, Err.noAuth);
+    return;
+  }
+  const inMulti = c.flags.multi;
+  if (inMulti && spec.noMulti) {
+    rejectCommand(c, Err.notAllowedInMulti);
+    return;
+  }
+  const isWrite = spec.isWrite || (top.name === 'exec' && server.execWillWrite(c));
+  const fromMaster = c.flags.master;
+  if (!fromMaster) {
+    if (spec.denyOom && server.overMaxmemory()) {
+      rejectCommand(c, Err.oom);
+      return;
+    }
+    if (isWrite && server.persistence.writesRefused()) {
+      rejectCommand(c, Err.misconf);
+      return;
+    }
+    if (isWrite && !server.repl.enoughGoodReplicas()) {
+      rejectCommand(c, Err.noReplicas);
+      return;
+    }
+    if (isWrite && server.repl.isReplica && server.config.bool('replica-read-only')) {
+      rejectCommand(c, Err.readonly);
+      return;
+    }
+    if (c.flags.pubsub && c.w.proto === 2 && !PUBSUB_RESP2_ALLOWED.has(top.name)) {
+      rejectCommand(
+        c,
+        `ERR Can't execute '${spec.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+      );
+      return;
+    }
+    if (!spec.allowStale && server.repl.isReplica && !server.repl.linkUp && !server.config.bool('replica-serve-stale-data')) {
+      rejectCommand(c, Err.masterDown);
+      return;
+    }
+    if (server.persistence.loading && !spec.allowLoading) {
+      rejectCommand(c, Err.loading);
+      return;
+    }
+  }
+  if (inMulti && !MULTI_PASSTHROUGH.has(top.name)) {
+    server.tx.queue(c, spec, argv);
+    return;
+  }
+  call(c, spec, argv);
+  if (c.flags.master) return;
+  c.woff = server.repl.masterReplOffset;
+}
+
+/** Replies with an error for a command that did not run; inside MULTI it poisons EXEC. */
+function rejectCommand(c: Client, msg: string): void {
+  if (c.flags.multi) c.flags.dirtyExec = true;
+  c.server.stats.rejectedCalls++;
+  c.w.error(msg);
+  if (c.flags.master) c.server.logger.warning(`Command from master failed: ${msg}`);
+}
+
+/**
+ * Runs a command whose checks passed: statistics, MONITOR feed, propagation of what it changed.
+ */
+export function call(c: Client, spec: CommandSpec, argv: string[]): void {
+  const server = c.server;
+  const ks = server.keyspace;
+  const prop = server.propagator;
+  if (server.monitors.size > 0 && !spec.flags.has('skip_monitor') && !spec.isAdmin) server.feedMonitors(c, argv);
+  const dirtyBefore = ks.dirty;
+  const dbBefore = c.db.id;
+  const frame = prop.begin();
+  const t0 = performance.now();
+  const handler = spec.handler!;
+  const errorsBefore = c.w.errorCount;
+  handler(c, argv);
+  const us = Math.round((performance.now() - t0) * 1000);
+  const changed = ks.dirty !== dirtyBefore;
+  prop.end(frame, dbBefore, argv, changed);
+  spec.stats.calls++;
+  spec.stats.usec += us;
+  if (c.w.errorCount !== errorsBefore) spec.stats.failed++;
+  server.stats.commands++;
+  c.lastCommand = spec.fullName;
+  if (us >= server.slowlogThreshold && server.slowlogThreshold >= 0 && !spec.flags.has('skip_slowlog')) {
+    server.slowlog.record(c, argv, us);
+  }
+  if (changed) server.afterWrite();
+}

@@ -1,0 +1,4 @@
+/** The list command family. */
+import type { CommandDef } from './spec.js';
+
+export const listCommands: CommandDef[] = [];

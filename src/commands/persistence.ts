@@ -1,0 +1,4 @@
+/** The persistence command family. */
+import type { CommandDef } from './spec.js';
+
+export const persistenceCommands: CommandDef[] = [];

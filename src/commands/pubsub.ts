@@ -1,0 +1,4 @@
+/** The pubsub command family. */
+import type { CommandDef } from './spec.js';
+
+export const pubsubCommands: CommandDef[] = [];

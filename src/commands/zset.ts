@@ -1,0 +1,4 @@
+/** The zset command family. */
+import type { CommandDef } from './spec.js';
+
+export const zsetCommands: CommandDef[] = [];

@@ -1,0 +1,160 @@
+/**
+ * One logical database: the key → value dictionary and the key → expire-time dictionary
+ * (milliseconds since the epoch), as in Redis's `redisDb`.
+ *
+ * Every access goes through these methods so that three cross-cutting rules hold everywhere:
+ *  - expiry: a logically expired key is never returned; a master deletes it on access and
+ *    propagates a DEL, a replica only hides it (its master will send the DEL);
+ *  - the snapshot hook: before a key that exists is modified or removed, `hooks.beforeWrite`
+ *    runs, so a running fork-less snapshot can serialise the pre-write value first;
+ *  - key-count and expire bookkeeping for INFO and RDB RESIZEDB hints.
+ * Handlers report a completed modification with `Keyspace.changed()` (dirty counter, WATCH,
+ * keyspace notifications).
+ */
+import type { Value } from '../types/value.js';
+import type { Keyspace } from './keyspace.js';
+
+export class Db {
+  readonly dict = new Map<string, Value>();
+  readonly expires = new Map<string, number>();
+  /** Average TTL estimate maintained by the active expire cycle (INFO keyspace avg_ttl). */
+  avgTtl = 0;
+
+  constructor(
+    readonly id: number,
+    private readonly ks: Keyspace,
+  ) {}
+
+  get size(): number {
+    return this.dict.size;
+  }
+
+  /**
+   * Returns true when the key is logically expired. On a master (and for the master link on a
+   * replica) the key is deleted and the deletion propagated; otherwise it is only hidden.
+   */
+  expireIfNeeded(key: string): boolean {
+    const when = this.expires.get(key);
+    if (when === undefined) return false;
+    if (when > this.ks.env.now()) return false;
+    if (!this.ks.env.mayExpire()) return true;
+    this.deleteExpired(key);
+    return true;
+  }
+
+  /** Deletes an expired key and tells the rest of the server (propagation, notifications). */
+  deleteExpired(key: string): void {
+    this.delete(key);
+    this.ks.env.onExpired(this, key);
+  }
+
+  /** Reads a key for a read-only access. */
+  lookupRead(key: string): Value | undefined {
+    const v = this.dict.get(key);
+    if (v === undefined) return undefined;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    return v;
+  }
+
+  /** Reads a key that the caller is about to modify in place. */
+  lookupWrite(key: string): Value | undefined {
+    const v = this.dict.get(key);
+    if (v === undefined) return undefined;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    const hook = this.ks.beforeWrite;
+    if (hook !== null) hook(this, key);
+    return v;
+  }
+
+  /** True if the key exists (and is not logically expired). */
+  exists(key: string): boolean {
+    return this.lookupRead(key) !== undefined;
+  }
+
+  /**
+   * Stores `value` under `key`, replacing any previous value. The TTL is removed unless
+   * keepTtl is set (SET ... KEEPTTL, INCRBYFLOAT, in-place updates).
+   */
+  set(key: string, value: Value, keepTtl = false): void {
+    const hook = this.ks.beforeWrite;
+    if (hook !== null && this.dict.has(key)) hook(this, key);
+    this.dict.set(key, value);
+    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+  }
+
+  /** Adds a key known not to exist (callers checked with lookupWrite). */
+  add(key: string, value: Value): void {
+    this.dict.set(key, value);
+  }
+
+  /** Removes a key and its TTL. Returns whether it existed (expired or not). */
+  delete(key: string): boolean {
+    if (!this.dict.has(key)) return false;
+    const hook = this.ks.beforeWrite;
+    if (hook !== null) hook(this, key);
+    this.dict.delete(key);
+    if (this.expires.size !== 0) this.expires.delete(key);
+    return true;
+  }
+
+  getExpire(key: string): number | undefined {
+    return this.expires.get(key);
+  }
+
+  /** Sets an absolute expire time (ms). The key must exist. */
+  setExpire(key: string, whenMs: number): void {
+    const hook = this.ks.beforeWrite;
+    if (hook !== null) hook(this, key);
+    this.expires.set(key, whenMs);
+  }
+
+  /** Removes a TTL. Returns whether one existed. */
+  removeExpire(key: string): boolean {
+    if (!this.expires.has(key)) return false;
+    const hook = this.ks.beforeWrite;
+    if (hook !== null) hook(this, key);
+    this.expires.delete(key);
+    return true;
+  }
+
+  /** Removes every key. Returns how many there were. The caller handles the snapshot hook. */
+  clear(): number {
+    const n = this.dict.size;
+    this.dict.clear();
+    this.expires.clear();
+    this.avgTtl = 0;
+    return n;
+  }
+
+  /**
+   * A random key that is not logically expired, or undefined. Uses reservoir-free sampling:
+   * picks a random position and walks to it (O(n) worst case, but bounded by `tries`).
+   */
+  randomKey(): string | undefined {
+    const n = this.dict.size;
+    if (n === 0) return undefined;
+    for (let tries = 0; tries < 100; tries++) {
+      const key = this.keyAt(Math.floor(Math.random() * n));
+      if (key === undefined) return undefined;
+      if (this.expires.size === 0) return key;
+      const when = this.expires.get(key);
+      if (when === undefined || when > this.ks.env.now()) return key;
+      if (!this.ks.env.mayExpire()) {
+        // A replica keeps expired keys; after many tries Redis returns one anyway.
+        if (tries === 99) return key;
+        continue;
+      }
+      this.deleteExpired(key);
+      if (this.dict.size === 0) return undefined;
+    }
+    return undefined;
+  }
+
+  private keyAt(index: number): string | undefined {
+    let i = 0;
+    for (const k of this.dict.keys()) {
+      if (i++ === index) return k;
+    }
+    return undefined;
+  }
+}

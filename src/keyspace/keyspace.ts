@@ -1,0 +1,94 @@
+/**
+ * The keyspace: the array of databases and the hooks through which the rest of the server
+ * observes changes to it.
+ *
+ *  - `env` supplies what the keyspace needs from the server: the cached clock, whether this
+ *    node may delete expired keys (masters yes, replicas no), and what to do when it does.
+ *  - `beforeWrite` is set by a running fork-less snapshot (persistence/snapshot.ts) and is
+ *    called before any existing key is modified or deleted.
+ *  - `listeners` hear about completed modifications: WATCH invalidation, keyspace
+ *    notifications, blocked-client wake-ups. Handlers report them with `changed()`.
+ */
+import { Db } from './db.js';
+
+export interface KeyspaceEnv {
+  /** Cached milliseconds clock (one value per event-loop turn / per command). */
+  now(): number;
+  /** False on a replica (unless the caller is its master link): expired keys are only hidden. */
+  mayExpire(): boolean;
+  /** A key was removed because it expired (propagate DEL, notify, count). */
+  onExpired(db: Db, key: string): void;
+}
+
+/** Receives modification events. Each method is optional. */
+export interface KeyspaceListener {
+  /** A key's value changed (Redis signalModifiedKey): WATCH, client-side caching. */
+  keyModified?(db: Db, key: string): void;
+  /** Keyspace notification (Redis notifyKeyspaceEvent); `type` is the class letter. */
+  notify?(type: NotifyClass, event: string, key: string, db: Db): void;
+  /** A list/zset/stream key received elements (Redis signalKeyAsReady). */
+  keyReady?(db: Db, key: string): void;
+  /** Whole databases were flushed or swapped. */
+  dbsChanged?(dbs: readonly Db[]): void;
+}
+
+/** Keyspace notification classes, as the letters of notify-keyspace-events. */
+export type NotifyClass = 'g' | '$' | 'l' | 's' | 'h' | 'z' | 'x' | 'e' | 't' | 'm' | 'd' | 'n';
+
+export class Keyspace {
+  readonly dbs: Db[] = [];
+  beforeWrite: ((db: Db, key: string) => void) | null = null;
+  /** Incremented for every modification, like Redis's server.dirty. */
+  dirty = 0;
+  private readonly listeners: KeyspaceListener[] = [];
+
+  constructor(
+    count: number,
+    readonly env: KeyspaceEnv,
+  ) {
+    for (let i = 0; i < count; i++) this.dbs.push(new Db(i, this));
+  }
+
+  addListener(l: KeyspaceListener): void {
+    this.listeners.push(l);
+  }
+
+  /**
+   * Reports a completed modification of `key`: bumps the dirty counter (by `dirty`, default 1),
+   * invalidates WATCHers and sends the keyspace event `event` of class `type` (pass an empty
+   * event to skip the notification).
+   */
+  changed(db: Db, key: string, type: NotifyClass, event: string, dirty = 1): void {
+    this.dirty += dirty;
+    for (const l of this.listeners) {
+      l.keyModified?.(db, key);
+      if (event !== '') l.notify?.(type, event, key, db);
+    }
+  }
+
+  /** Sends a keyspace notification without marking the key modified. */
+  notify(db: Db, key: string, type: NotifyClass, event: string): void {
+    for (const l of this.listeners) l.notify?.(type, event, key, db);
+  }
+
+  /** Marks a key modified without a notification (WATCH only). */
+  touch(db: Db, key: string): void {
+    for (const l of this.listeners) l.keyModified?.(db, key);
+  }
+
+  /** A blocking-pop target key got elements. */
+  signalKeyReady(db: Db, key: string): void {
+    for (const l of this.listeners) l.keyReady?.(db, key);
+  }
+
+  /** Databases were flushed/swapped: WATCHers of their keys and blocked clients must know. */
+  signalDbsChanged(dbs: readonly Db[]): void {
+    for (const l of this.listeners) l.dbsChanged?.(dbs);
+  }
+
+  get keyCount(): number {
+    let n = 0;
+    for (const db of this.dbs) n += db.size;
+    return n;
+  }
+}

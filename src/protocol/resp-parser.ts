@@ -1,0 +1,284 @@
+/**
+ * Incremental parser for client requests: RESP multibulk (`*<n>\r\n$<len>\r\n...`) and inline
+ * commands, with Redis 7.0's limits and exact protocol error texts.
+ *
+ * The parser owns the bytes that arrived but are not consumed yet. `feed()` appends a chunk;
+ * `next()` returns one complete argv (an array of latin1 byte strings), `null` when more bytes
+ * are needed, or throws ProtocolError (the caller replies and closes the connection).
+ *
+ * State survives across chunks (how many elements remain, the argv built so far, the length of
+ * the bulk being read), so a command split at any byte costs no re-parsing, and a huge bulk is
+ * collected into one preallocated buffer instead of repeated concatenation.
+ */
+import { ProtocolError } from './errors.js';
+
+export interface ParserLimits {
+  /** proto-max-bulk-len (default 512 MB); not enforced on the master link. */
+  maxBulkLen: number;
+  /** client-query-buffer-limit (default 1 GB). */
+  maxQueryBuffer: number;
+}
+
+const INLINE_MAX = 64 * 1024;
+const MULTIBULK_MAX = 2147483647;
+const EMPTY = Buffer.alloc(0);
+/** Bulks at least this large are collected in a dedicated buffer (Redis: PROTO_MBULK_BIG_ARG). */
+const BIG_ARG = 32 * 1024;
+
+export class RequestParser {
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  /** Remaining elements of the multibulk being read; 0 = at a command boundary. */
+  private remaining = 0;
+  private argv: string[] = [];
+  /** Length of the bulk whose payload is expected next, or -1 while reading its `$` line. */
+  private bulkLen = -1;
+  /** Dedicated buffer for a big bulk in progress. */
+  private big: Buffer | null = null;
+  private bigFilled = 0;
+  /** Set when the request in progress is inline; used by the master link to reject it. */
+  lastWasInline = false;
+  /** When true (unauthenticated clients), Redis's stricter limits apply. */
+  unauthenticated = false;
+
+  constructor(public limits: ParserLimits) {}
+
+  /** Bytes held by the parser: what counts against client-query-buffer-limit. */
+  get bufferedBytes(): number {
+    return this.buf.length - this.pos + (this.big ? this.bigFilled : 0);
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.big !== null) {
+      // Fill the big bulk directly; whatever exceeds it becomes the new buffer.
+      const need = this.big.length - this.bigFilled;
+      const n = Math.min(need, chunk.length);
+      chunk.copy(this.big, this.bigFilled, 0, n);
+      this.bigFilled += n;
+      if (n < chunk.length) this.appendBuffer(chunk.subarray(n));
+      return;
+    }
+    this.appendBuffer(chunk);
+  }
+
+  private appendBuffer(chunk: Buffer): void {
+    if (this.pos >= this.buf.length) {
+      this.buf = chunk;
+      this.pos = 0;
+    } else {
+      const rest = this.buf.length - this.pos;
+      const merged = Buffer.allocUnsafe(rest + chunk.length);
+      this.buf.copy(merged, 0, this.pos);
+      chunk.copy(merged, rest);
+      this.buf = merged;
+      this.pos = 0;
+    }
+  }
+
+  /** True when no partial request is pending. */
+  get idle(): boolean {
+    return this.remaining === 0 && this.pos >= this.buf.length && this.big === null;
+  }
+
+  /**
+   * Returns the next complete command, or null if more input is needed.
+   * An empty multibulk (`*0`) or an empty inline line yields an empty array: no reply is due,
+   * but the caller may treat it as a liveness signal (replica links).
+   */
+  next(): string[] | null {
+    if (this.remaining === 0) {
+      if (this.pos >= this.buf.length) return null;
+      if (this.buf[this.pos] !== 42 /* * */) return this.parseInline();
+      const r = this.readMultibulkHeader();
+      if (r !== 1) return r === 0 ? null : [];
+    }
+    return this.readBulks();
+  }
+
+  /** Returns 1 when elements follow, 0 when incomplete, -1 for an empty multibulk. */
+  private readMultibulkHeader(): 0 | 1 | -1 {
+    const buf = this.buf;
+    const nl = buf.indexOf(13, this.pos);
+    if (nl === -1 || nl + 1 >= buf.length) {
+      if (buf.length - this.pos > INLINE_MAX) throw new ProtocolError('ERR Protocol error: too big mbulk count string');
+      return 0;
+    }
+    const n = parseLine(buf, this.pos + 1, nl);
+    if (n === null || n > MULTIBULK_MAX) throw new ProtocolError('ERR Protocol error: invalid multibulk length');
+    this.pos = nl + 2;
+    this.lastWasInline = false;
+    if (n <= 0) return -1;
+    if (this.unauthenticated && n > 10) throw new ProtocolError('ERR Protocol error: unauthenticated multibulk length');
+    this.remaining = n;
+    this.argv = [];
+    this.bulkLen = -1;
+    return 1;
+  }
+
+  private readBulks(): string[] | null {
+    while (this.remaining > 0) {
+      if (this.big !== null) {
+        if (this.bigFilled < this.big.length) return null;
+        const big = this.big;
+        this.big = null;
+        this.argv.push(big.latin1Slice(0, big.length - 2));
+        this.bulkLen = -1;
+        this.remaining--;
+        continue;
+      }
+      const buf = this.buf;
+      if (this.bulkLen === -1) {
+        if (this.pos >= buf.length) return null;
+        if (buf[this.pos] !== 36 /* $ */) {
+          const ch = String.fromCharCode(buf[this.pos]!);
+          throw new ProtocolError(`ERR Protocol error: expected '$', got '${ch}'`);
+        }
+        const nl = buf.indexOf(13, this.pos);
+        if (nl === -1 || nl + 1 >= buf.length) {
+          if (buf.length - this.pos > INLINE_MAX) throw new ProtocolError('ERR Protocol error: too big bulk count string');
+          return null;
+        }
+        const len = parseLine(buf, this.pos + 1, nl);
+        if (len === null || len < 0 || len > this.limits.maxBulkLen) {
+          throw new ProtocolError('ERR Protocol error: invalid bulk length');
+        }
+        if (this.unauthenticated && len > 16384) throw new ProtocolError('ERR Protocol error: unauthenticated bulk length');
+        this.pos = nl + 2;
+        this.bulkLen = len;
+        if (len >= BIG_ARG && buf.length - this.pos < len + 2) {
+          // Move what we have of this bulk into a dedicated buffer and fill it in feed().
+          this.big = Buffer.allocUnsafe(len + 2);
+          const have = buf.length - this.pos;
+          buf.copy(this.big, 0, this.pos);
+          this.bigFilled = have;
+          this.buf = EMPTY;
+          this.pos = 0;
+          return null;
+        }
+      }
+      const len = this.bulkLen;
+      if (buf.length - this.pos < len + 2) return null;
+      // The two bytes after the payload are skipped without validation, as Redis does.
+      this.argv.push(buf.latin1Slice(this.pos, this.pos + len));
+      this.pos += len + 2;
+      this.bulkLen = -1;
+      this.remaining--;
+    }
+    const argv = this.argv;
+    this.argv = [];
+    return argv;
+  }
+
+  private parseInline(): string[] | null {
+    const buf = this.buf;
+    const nl = buf.indexOf(10, this.pos);
+    if (nl === -1) {
+      if (buf.length - this.pos > INLINE_MAX) throw new ProtocolError('ERR Protocol error: too big inline request');
+      return null;
+    }
+    let end = nl;
+    if (end > this.pos && buf[end - 1] === 13) end--;
+    const line = buf.latin1Slice(this.pos, end);
+    this.pos = nl + 1;
+    this.lastWasInline = true;
+    const argv = splitArgs(line);
+    if (argv === null) throw new ProtocolError('ERR Protocol error: unbalanced quotes in request');
+    return argv;
+  }
+}
+
+/** Parse the decimal integer between start and end (exclusive); null when malformed. */
+function parseLine(buf: Buffer, start: number, end: number): number | null {
+  if (start >= end || end - start > 20) return null;
+  let i = start;
+  let neg = false;
+  if (buf[i] === 45) {
+    neg = true;
+    i++;
+    if (i === end) return null;
+  }
+  let v = 0;
+  for (; i < end; i++) {
+    const c = buf[i]! - 48;
+    if (c < 0 || c > 9) return null;
+    v = v * 10 + c;
+  }
+  if (v > Number.MAX_SAFE_INTEGER) return null;
+  return neg ? -v : v;
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+function hexVal(c: number): number {
+  if (c <= 57) return c - 48;
+  if (c >= 97) return c - 87;
+  return c - 55;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12;
+}
+
+/**
+ * Split a line into arguments like Redis's `sdssplitargs`: whitespace separates, double quotes
+ * allow escapes (\n \r \t \b \a \\ \" \xHH), single quotes allow only \'. A closing quote must be
+ * followed by whitespace or the end. Returns null for unbalanced quotes.
+ */
+export function splitArgs(line: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  while (true) {
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
+    if (i >= n) return out;
+    let inq = false;
+    let insq = false;
+    let done = false;
+    let cur = '';
+    while (!done) {
+      if (inq) {
+        if (i >= n) return null;
+        const c = line.charCodeAt(i);
+        if (c === 92 && i + 3 < n && line.charCodeAt(i + 1) === 120 && isHex(line.charCodeAt(i + 2)) && isHex(line.charCodeAt(i + 3))) {
+          cur += String.fromCharCode(hexVal(line.charCodeAt(i + 2)) * 16 + hexVal(line.charCodeAt(i + 3)));
+          i += 3;
+        } else if (c === 92 && i + 1 < n) {
+          i++;
+          const e = line[i];
+          cur += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
+        } else if (c === 34) {
+          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
+          done = true;
+        } else {
+          cur += line[i];
+        }
+      } else if (insq) {
+        if (i >= n) return null;
+        const c = line.charCodeAt(i);
+        if (c === 92 && i + 1 < n && line.charCodeAt(i + 1) === 39) {
+          i++;
+          cur += "'";
+        } else if (c === 39) {
+          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
+          done = true;
+        } else {
+          cur += line[i];
+        }
+      } else {
+        if (i >= n) {
+          done = true;
+          break;
+        }
+        const c = line.charCodeAt(i);
+        if (isSpace(c)) done = true;
+        else if (c === 34) inq = true;
+        else if (c === 39) insq = true;
+        else cur += line[i];
+      }
+      if (i < n) i++;
+    }
+    out.push(cur);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The one propagation path (design §3). A write command, once it ran and changed the dataset,
+ * yields one or more "ops" (db, argv). Ops from one top-level call are collected; when the
+ * call ends they are fed to every sink (replication stream, AOF), wrapped in MULTI/EXEC when
+ * there is more than one, as Redis 7.0's propagatePendingCommands does.
+ *
+ * Handlers shape what is propagated through the current call:
+ *  - `rewrite(argv)`  propagate this argv instead of the client's (PXAT rewrites, SPOP → SREM)
+ *  - `also(db, argv)` add an op (several effects of one command)
+ *  - `prevent()`      propagate nothing for this command even though it changed the dataset
+ *  - `force()`        propagate even though nothing changed (PUBLISH)
+ */
+import { encodeCommand } from '../protocol/encode.js';
+
+/** Receives the propagated stream. `encoded` is the command already in RESP form. */
+export interface StreamSink {
+  feed(db: number, argv: readonly string[], encoded: Buffer): void;
+}
+
+interface Op {
+  db: number;
+  argv: string[];
+}
+
+export class Propagator {
+  private depth = 0;
+  private ops: Op[] = [];
+  private override: string[] | null = null;
+  private prevented = false;
+  private forced = false;
+  /** Sinks that receive everything (AOF) and those that receive only this node's own writes (replicas). */
+  readonly sinks: StreamSink[] = [];
+  /** When false (this node is a replica) ops are fed only to sinks marked local. */
+  feedReplicas = true;
+  readonly localSinks: StreamSink[] = [];
+
+  /** Starts a (possibly nested) command call. Returns a token to pass to end(). */
+  begin(): CallFrame {
+    const frame: CallFrame = { override: this.override, prevented: this.prevented, forced: this.forced };
+    this.override = null;
+    this.prevented = false;
+    this.forced = false;
+    this.depth++;
+    return frame;
+  }
+
+  /**
+   * Ends a call. If `changed` (the dirty counter moved) or propagation was forced, the op is
+   * recorded; at depth 0 every pending op is fed to the sinks.
+   */
+  end(frame: CallFrame, db: number, argv: string[], changed: boolean): void {
+    if ((changed || this.forced) && !this.prevented) this.ops.push({ db, argv: this.override ?? argv });
+    this.override = frame.override;
+    this.prevented = frame.prevented;
+    this.forced = frame.forced;
+    this.depth--;
+    if (this.depth === 0 && this.ops.length > 0) this.flush();
+  }
+
+  rewrite(argv: string[]): void {
+    this.override = argv;
+  }
+
+  prevent(): void {
+    this.prevented = true;
+  }
+
+  force(): void {
+    this.forced = true;
+  }
+
+  /** Adds an op to the current call, or propagates it at once outside any call (active expiry). */
+  also(db: number, argv: string[]): void {
+    this.ops.push({ db, argv });
+    if (this.depth === 0) this.flush();
+  }
+
+  get inCall(): boolean {
+    return this.depth > 0;
+  }
+
+  private flush(): void {
+    const ops = this.ops;
+    this.ops = [];
+    if (ops.length > 1) this.feed(ops[0]!.db, ['MULTI']);
+    for (const op of ops) this.feed(op.db, op.argv);
+    if (ops.length > 1) this.feed(ops[0]!.db, ['EXEC']);
+  }
+
+  private feed(db: number, argv: string[]): void {
+    const encoded = encodeCommand(argv);
+    for (const s of this.localSinks) s.feed(db, argv, encoded);
+    if (this.feedReplicas) for (const s of this.sinks) s.feed(db, argv, encoded);
+  }
+}
+
+export interface CallFrame {
+  override: string[] | null;
+  prevented: boolean;
+  forced: boolean;
+}

@@ -1,0 +1,357 @@
+/**
+ * The composition root: owns the configuration, the keyspace, the clients and every subsystem,
+ * and wires them together. Networking lives in net/, commands in commands/, and each subsystem
+ * in its own module; this file only connects them and runs the periodic cron (`hz` times a
+ * second), as Redis's serverCron does.
+ */
+import net from 'node:net';
+import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { Config } from '../config/config.js';
+import { Keyspace } from '../keyspace/keyspace.js';
+import type { Db } from '../keyspace/db.js';
+import { Client } from '../net/client.js';
+import { Listeners } from '../net/listener.js';
+import { processCommand } from '../commands/dispatch.js';
+import type { ParserLimits } from '../protocol/resp-parser.js';
+import { Logger } from './logger.js';
+import { Clock } from './clock.js';
+import { Propagator } from './propagate.js';
+import { Replication } from '../replication/replication.js';
+import { Persistence } from '../persistence/persistence.js';
+import { Transactions } from './transactions.js';
+import { PubSub } from './pubsub.js';
+import { Blocking } from './blocking.js';
+import { Slowlog } from './slowlog.js';
+import { activeExpireCycle } from '../keyspace/expire.js';
+import type { OutputBufferLimits } from '../config/directives.js';
+
+export const REDIS_VERSION = '7.0.15';
+export const MIRRA_VERSION = '0.1.0';
+
+export interface Stats {
+  startTime: number;
+  connectionsReceived: number;
+  rejectedConnections: number;
+  commands: number;
+  rejectedCalls: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  expiredKeys: number;
+  evictedKeys: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+  syncFull: number;
+  syncPartialOk: number;
+  syncPartialErr: number;
+  pubsubChannels: number;
+  errorReplies: number;
+}
+
+export class Server {
+  readonly config: Config;
+  readonly logger = new Logger();
+  readonly clock = new Clock();
+  readonly keyspace: Keyspace;
+  readonly propagator = new Propagator();
+  readonly repl: Replication;
+  readonly persistence: Persistence;
+  readonly tx: Transactions;
+  readonly pubsub: PubSub;
+  readonly blocking: Blocking;
+  readonly slowlog = new Slowlog();
+  readonly clients = new Map<number, Client>();
+  readonly monitors = new Set<Client>();
+  readonly listeners: Listeners;
+  readonly runId = randomBytes(20).toString('hex');
+  readonly stats: Stats;
+  readonly parserLimits: ParserLimits = { maxBulkLen: 512 * 1024 * 1024, maxQueryBuffer: 1024 * 1024 * 1024 };
+  slowlogThreshold = 10000;
+  /** Set while SHUTDOWN is in progress. */
+  shuttingDown = false;
+  /** CLIENT PAUSE state: until (ms) and whether only writes are paused. */
+  pause: { until: number; writesOnly: boolean } | null = null;
+  private nextClientId = 1;
+  private cronTimer: NodeJS.Timeout | null = null;
+  cronLoops = 0;
+  /** Called once the process should exit (graceful shutdown finished). */
+  onExit: (code: number) => void = (code) => process.exit(code);
+
+  constructor(config: Config) {
+    this.config = config;
+    this.stats = {
+      startTime: Date.now(),
+      connectionsReceived: 0,
+      rejectedConnections: 0,
+      commands: 0,
+      rejectedCalls: 0,
+      netInputBytes: 0,
+      netOutputBytes: 0,
+      expiredKeys: 0,
+      evictedKeys: 0,
+      keyspaceHits: 0,
+      keyspaceMisses: 0,
+      syncFull: 0,
+      syncPartialOk: 0,
+      syncPartialErr: 0,
+      pubsubChannels: 0,
+      errorReplies: 0,
+    };
+    this.keyspace = new Keyspace(config.int('databases'), {
+      now: () => this.clock.ms,
+      mayExpire: () => !this.repl.isReplica || this.currentClientIsMaster,
+      onExpired: (db, key) => this.onKeyExpired(db, key),
+    });
+    this.repl = new Replication(this);
+    this.persistence = new Persistence(this);
+    this.tx = new Transactions(this);
+    this.pubsub = new PubSub(this);
+    this.blocking = new Blocking(this);
+    this.listeners = new Listeners(this);
+    this.propagator.sinks.push(this.repl);
+    this.keyspace.addListener(this.tx);
+    config.watch('proto-max-bulk-len', (v) => (this.parserLimits.maxBulkLen = v as number));
+    config.watch('client-query-buffer-limit', (v) => (this.parserLimits.maxQueryBuffer = v as number));
+    config.watch('slowlog-log-slower-than', (v) => (this.slowlogThreshold = v as number));
+    config.watch('slowlog-max-len', (v) => (this.slowlog.maxLen = v as number));
+    config.watch('loglevel', (v) => (this.logger.level = v as Logger['level']));
+    config.watch('hz', () => this.restartCron());
+  }
+
+  /** True while the command being executed came from our master (it may delete expired keys). */
+  currentClientIsMaster = false;
+
+  // ---------------------------------------------------------------------------------------
+  // Clients
+
+  createClient(socket: net.Socket | null): Client {
+    const c = new Client(this, socket, this.nextClientId++);
+    this.clients.set(c.id, c);
+    this.stats.connectionsReceived++;
+    return c;
+  }
+
+  dispatch(c: Client, argv: string[]): void {
+    this.currentClientIsMaster = c.flags.master;
+    processCommand(c, argv);
+    this.currentClientIsMaster = false;
+    this.blocking.handleReadyKeys();
+  }
+
+  /** An empty request (`*0` or a blank inline line). Replicas use it as a liveness ping. */
+  onEmptyRequest(c: Client): void {
+    c.lastInteraction = this.clock.ms;
+  }
+
+  onClientClosed(c: Client): void {
+    if (!this.clients.delete(c.id)) return;
+    this.monitors.delete(c);
+    this.tx.onClientClosed(c);
+    this.pubsub.onClientClosed(c);
+    this.blocking.onClientClosed(c);
+    this.repl.onClientClosed(c);
+  }
+
+  /** True when the client must not run commands now (CLIENT PAUSE, FAILOVER, SHUTDOWN wait). */
+  clientsPaused(c: Client): boolean {
+    const p = this.pause;
+    if (p === null || c.flags.master || c.flags.replica) return false;
+    if (this.clock.ms >= p.until) {
+      this.unpause();
+      return false;
+    }
+    if (!p.writesOnly) return true;
+    return this.nextCommandIsWrite(c);
+  }
+
+  private nextCommandIsWrite(_c: Client): boolean {
+    // Writes-only pause: conservatively holds the client; refined by the command peek in net/.
+    return true;
+  }
+
+  unpause(): void {
+    this.pause = null;
+    for (const c of this.clients.values()) c.processInput();
+  }
+
+  /** Enforces client-output-buffer-limit. Returns true if the client was closed. */
+  checkOutputLimits(c: Client): boolean {
+    const limits = this.config.get<OutputBufferLimits>('client-output-buffer-limit');
+    const cls = c.type === 'master' ? null : limits[c.type === 'replica' ? 'replica' : c.type === 'pubsub' ? 'pubsub' : 'normal'];
+    if (!cls || (cls.hard === 0 && cls.soft === 0)) return false;
+    const used = c.outputBytes;
+    const state = c as unknown as { softLimitSince?: number };
+    let exceeded = cls.hard > 0 && used >= cls.hard;
+    if (!exceeded && cls.soft > 0 && used >= cls.soft) {
+      state.softLimitSince ??= this.clock.ms;
+      if (this.clock.ms - state.softLimitSince >= cls.softSeconds * 1000) exceeded = true;
+    } else if (used < cls.soft) {
+      state.softLimitSince = undefined;
+    }
+    if (!exceeded) return false;
+    this.logger.warning(
+      `Client ${c.describe()} scheduled to be closed ASAP for overcoming of output buffer limits.`,
+    );
+    c.close();
+    return true;
+  }
+
+  feedMonitors(c: Client, argv: string[]): void {
+    const t = this.clock.ms;
+    const addr = c.flags.unixSocket ? `unix:${this.config.str('unixsocket')}` : c.addr;
+    const line =
+      `+${Math.floor(t / 1000)}.${String((t % 1000) * 1000).padStart(6, '0')} [${c.db.id} ${c.flags.master ? 'lua' : addr}] ` +
+      argv.map((a) => `"${escapeMonitor(a)}"`).join(' ') +
+      '\r\n';
+    for (const m of this.monitors) {
+      if (m === c) continue;
+      m.w.rawString(line);
+      m.flush();
+    }
+  }
+
+  debugAllowed(c: Client): boolean {
+    const v = this.config.str('enable-debug-command');
+    if (v === 'yes') return true;
+    if (v === 'local') return c.flags.unixSocket || c.addr.startsWith('127.') || c.addr.startsWith('::1');
+    return false;
+  }
+
+  execWillWrite(c: Client): boolean {
+    return this.tx.execWillWrite(c);
+  }
+
+  overMaxmemory(): boolean {
+    const max = this.config.int('maxmemory');
+    if (max === 0) return false;
+    return process.memoryUsage.rss() > max && this.config.str('maxmemory-policy') === 'noeviction';
+  }
+
+  /** Called after a command that changed the dataset. */
+  afterWrite(): void {}
+
+  // ---------------------------------------------------------------------------------------
+  // Expiry
+
+  private onKeyExpired(db: Db, key: string): void {
+    this.stats.expiredKeys++;
+    this.keyspace.notify(db, key, 'x', 'expired');
+    this.keyspace.touch(db, key);
+    const cmd = this.config.bool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL';
+    this.propagator.also(db.id, [cmd, key]);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Lifecycle
+
+  async start(): Promise<void> {
+    this.clock.update();
+    await this.listeners.listen();
+    this.restartCron();
+  }
+
+  private restartCron(): void {
+    if (this.cronTimer) clearInterval(this.cronTimer);
+    if (!this.listeners.listening) return;
+    const period = Math.max(2, Math.floor(1000 / this.config.int('hz')));
+    this.cronTimer = setInterval(() => this.cron(), period);
+    this.cronTimer.unref?.();
+  }
+
+  private cron(): void {
+    this.clock.update();
+    this.cronLoops++;
+    if (!this.repl.isReplica && !this.persistence.loading) activeExpireCycle(this);
+    this.closeTimedOutClients();
+    this.blocking.cron();
+    this.repl.cron();
+    this.persistence.cron();
+    if (this.pause !== null && this.clock.ms >= this.pause.until) this.unpause();
+  }
+
+  private closeTimedOutClients(): void {
+    const timeout = this.config.int('timeout');
+    if (timeout === 0 || this.cronLoops % this.config.int('hz') !== 0) return;
+    const now = this.clock.ms;
+    for (const c of this.clients.values()) {
+      if (c.flags.master || c.flags.replica || c.flags.blocked || c.flags.pubsub) continue;
+      if (now - c.lastInteraction > timeout * 1000) {
+        this.logger.verbose('Closing idle client');
+        c.close();
+      }
+    }
+  }
+
+  /**
+   * Graceful shutdown (SIGTERM, SHUTDOWN): save if configured, remove the pidfile, close.
+   * Returns false (and keeps running) if a required save failed and force was not given.
+   */
+  async shutdown(opts: { mode: 'default' | 'save' | 'nosave'; force?: boolean; now?: boolean }): Promise<boolean> {
+    if (this.shuttingDown) return false;
+    this.shuttingDown = true;
+    this.logger.warning('User requested shutdown...');
+    await this.repl.beforeShutdown(opts.now === true);
+    const saved = await this.persistence.beforeShutdown(opts.mode);
+    if (!saved && !opts.force) {
+      this.logger.warning('Errors trying to shut down the server. Check the logs for more information.');
+      this.shuttingDown = false;
+      return false;
+    }
+    const pidfile = this.config.str('pidfile');
+    if (pidfile) {
+      this.logger.notice('Removing the pid file.');
+      try {
+        fs.unlinkSync(pidfile);
+      } catch {
+        // Already gone.
+      }
+    }
+    const sock = this.config.str('unixsocket');
+    if (sock) {
+      this.logger.notice('Removing the unix socket file.');
+      try {
+        fs.unlinkSync(sock);
+      } catch {
+        // Already gone.
+      }
+    }
+    this.stop();
+    this.logger.warning('Redis is now ready to exit, bye bye...');
+    this.onExit(0);
+    return true;
+  }
+
+  /** SHUTDOWN ABORT: cancels a shutdown waiting for replicas. Returns false if none. */
+  abortShutdown(): boolean {
+    return this.repl.abortShutdownWait();
+  }
+
+  /** Stops listening, closes every client and timers (used by shutdown and by embedders). */
+  stop(): void {
+    if (this.cronTimer) clearInterval(this.cronTimer);
+    this.cronTimer = null;
+    this.listeners.close();
+    this.repl.stop();
+    for (const c of [...this.clients.values()]) {
+      c.flush();
+      c.close();
+    }
+  }
+}
+
+function escapeMonitor(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92) out += '\\\\';
+    else if (c === 34) out += '\\"';
+    else if (c === 10) out += '\\n';
+    else if (c === 13) out += '\\r';
+    else if (c === 9) out += '\\t';
+    else if (c === 7) out += '\\a';
+    else if (c === 8) out += '\\b';
+    else if (c < 32 || c > 126) out += '\\x' + c.toString(16).padStart(2, '0');
+    else out += s[i];
+  }
+  return out;
+}
