@@ -14,6 +14,7 @@ import { pubsubCommands } from './pubsub.js';
 import { debugCommands } from './debug.js';
 import { replicationCommands } from './replication.js';
 import { persistenceCommands } from './persistence.js';
+import { sortCommands } from './sort.js';
 
 export const families: CommandDef[][] = [
   connectionCommands,
@@ -30,4 +31,5 @@ export const families: CommandDef[][] = [
   debugCommands,
   replicationCommands,
   persistenceCommands,
+  sortCommands,
 ];

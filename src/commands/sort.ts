@@ -1,0 +1,4 @@
+/** SORT and SORT_RO. */
+import type { CommandDef } from './spec.js';
+
+export const sortCommands: CommandDef[] = [];
