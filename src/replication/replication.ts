@@ -1,12 +1,25 @@
 /**
- * Replication state of this node: role, replication ids and offsets, the master side (replica
- * links, backlog) and the replica side (link to our master). This file is the facade the rest
- * of the server talks to; the master and replica sides live in their own modules.
+ * Replication state of this node and the facade the rest of the server talks to.
+ *
+ *  - ids and offsets (replid, replid2, master_repl_offset, second_repl_offset) live here, because
+ *    both sides change them (PSYNC2 rules, replication.md §8);
+ *  - `master` (master.ts) serves our replicas: handshake answers, PSYNC/SYNC, the backlog, full
+ *    syncs from the fork-less snapshot, fan-out of the stream, ACKs, WAIT, min-replicas;
+ *  - `replica` (replica.ts) is our link to our own master: REPLICAOF, the handshake, transfer
+ *    and load, applying the stream, ACKs, reconnection.
+ *
+ * The propagator feeds this object with every command this node originates (`feed`); a replica
+ * instead forwards the exact bytes it applied from its master with `master.feedRaw`, so that
+ * sub-replicas see the same ids and offsets as the top master.
  */
 import type { Server } from '../server/server.js';
 import type { StreamSink } from '../server/propagate.js';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '../net/client.js';
+import { MasterSide } from './master.js';
+import { ReplicaSide } from './replica.js';
+
+export const NULL_REPLID = '0000000000000000000000000000000000000000';
 
 export function newReplid(): string {
   return randomBytes(20).toString('hex');
@@ -14,57 +27,98 @@ export function newReplid(): string {
 
 export class Replication implements StreamSink {
   replid = newReplid();
-  replid2 = '0000000000000000000000000000000000000000';
+  replid2 = NULL_REPLID;
   masterReplOffset = 0;
   secondReplOffset = -1;
-  /** True when this node replicates from a master. */
-  isReplica = false;
-  /** True when the link with our master is up (state connected). */
-  linkUp = false;
+  readonly master: MasterSide;
+  readonly replica: ReplicaSide;
 
-  constructor(readonly server: Server) {}
+  constructor(readonly server: Server) {
+    this.master = new MasterSide(this);
+    this.replica = new ReplicaSide(this);
+  }
+
+  /** True when this node replicates from a master (configured, whatever the link state). */
+  get isReplica(): boolean {
+    return this.replica.configured;
+  }
+
+  /** True when the link with our master is up (state connected). */
+  get linkUp(): boolean {
+    return this.replica.linkUp;
+  }
 
   /** min-replicas-to-write check for write commands (true when not configured). */
   enoughGoodReplicas(): boolean {
-    return true;
+    return this.master.enoughGoodReplicas();
   }
 
-  feed(_db: number, _argv: readonly string[], _encoded: Buffer): void {
-    // No replicas and no backlog yet.
+  /** A command this node originated (never called for commands applied from our master). */
+  feed(db: number, argv: readonly string[], encoded: Buffer): void {
+    this.master.feedCommand(db, argv, encoded);
   }
 
-  cron(): void {}
+  /** Shifts ids as on promotion (REPLICAOF NO ONE, accepted PSYNC FAILOVER): replid2 := replid. */
+  shiftReplicationId(): void {
+    this.replid2 = this.replid;
+    this.secondReplOffset = this.masterReplOffset + 1;
+    this.replid = newReplid();
+  }
+
+  /** New history: new replid, replid2 cleared (DEBUG CHANGE-REPL-ID, backlog creation/free). */
+  changeReplicationId(): void {
+    this.replid = newReplid();
+    this.clearReplicationId2();
+  }
+
+  clearReplicationId2(): void {
+    this.replid2 = NULL_REPLID;
+    this.secondReplOffset = -1;
+  }
+
+  cron(): void {
+    this.replica.cron();
+    this.master.cron();
+  }
 
   /** Starts replicating from `replicaof` in the config, once the dataset is loaded. */
-  startFromConfig(): void {}
+  startFromConfig(): void {
+    this.replica.startFromConfig();
+  }
 
-  onClientClosed(_c: Client): void {}
+  onClientClosed(c: Client): void {
+    this.master.onClientClosed(c);
+    this.replica.onClientClosed(c);
+  }
 
   /** SHUTDOWN: give lagging replicas a chance to catch up (unless `now`). */
-  async beforeShutdown(_now: boolean): Promise<void> {}
+  async beforeShutdown(now: boolean): Promise<void> {
+    await this.master.beforeShutdown(now);
+  }
 
   /** Cancels a SHUTDOWN waiting for lagging replicas; false when none is waiting. */
   abortShutdownWait(): boolean {
-    return false;
+    return this.master.abortShutdownWait();
   }
 
   /** Closes the master link and replica links (server stop). */
-  stop(): void {}
+  stop(): void {
+    this.replica.stop();
+    this.master.stop();
+  }
 
-  /** The `# Replication` INFO section body (lines without the header). */
+  /** The `# Replication` INFO section body, in Redis 7.0's field order (replication.md §17). */
   info(): string[] {
-    return [
-      'role:master',
-      'connected_slaves:0',
-      'master_failover_state:no-failover',
-      `master_replid:${this.replid}`,
-      `master_replid2:${this.replid2}`,
-      `master_repl_offset:${this.masterReplOffset}`,
-      `second_repl_offset:${this.secondReplOffset}`,
-      'repl_backlog_active:0',
-      `repl_backlog_size:${this.server.config.int('repl-backlog-size')}`,
-      'repl_backlog_first_byte_offset:0',
-      'repl_backlog_histlen:0',
-    ];
+    const lines: string[] = [];
+    lines.push(`role:${this.isReplica ? 'slave' : 'master'}`);
+    if (this.isReplica) lines.push(...this.replica.infoLines());
+    lines.push(...this.master.infoReplicaListLines());
+    lines.push(`master_failover_state:${this.master.failoverState}`);
+    lines.push(`master_replid:${this.replid}`);
+    lines.push(`master_replid2:${this.replid2}`);
+    lines.push(`master_repl_offset:${this.masterReplOffset}`);
+    lines.push(`second_repl_offset:${this.secondReplOffset}`);
+    lines.push(...this.master.infoBacklogLines());
+    return lines;
   }
 }
