@@ -92,7 +92,18 @@ export function processCommand(c: Client, argv: string[]): void {
     server.tx.queue(c, spec, argv);
     return;
   }
+  // CLIENT PAUSE (and FAILOVER / SHUTDOWN waits): the command waits, it is not refused.
+  if (server.pause !== null && !fromMaster && !c.flags.replica && server.mustPostpone(spec, isWrite)) {
+    server.postpone(c, argv);
+    return;
+  }
+  const skipReply = c.replyMode === 'skip';
+  if (skipReply) c.w.enabled = false;
   call(c, spec, argv);
+  if (skipReply) {
+    c.replyMode = 'on';
+    c.w.enabled = true;
+  }
   if (c.flags.master) return;
   c.woff = server.repl.masterReplOffset;
 }

@@ -152,7 +152,6 @@ export class Client {
     this.processing = true;
     try {
       while (!this.flags.blocked && !this.flags.closeAfterReply && !this.inputPaused) {
-        if (this.server.clientsPaused(this)) break;
         let argv: string[] | null;
         try {
           argv = this.parser.next();

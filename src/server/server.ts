@@ -25,6 +25,7 @@ import { Blocking } from './blocking.js';
 import { Slowlog } from './slowlog.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
 import type { OutputBufferLimits } from '../config/directives.js';
+import type { CommandSpec } from '../commands/spec.js';
 
 export const REDIS_VERSION = '7.0.15';
 export const MIRRA_VERSION = '0.1.0';
@@ -152,26 +153,44 @@ export class Server {
     this.repl.onClientClosed(c);
   }
 
-  /** True when the client must not run commands now (CLIENT PAUSE, FAILOVER, SHUTDOWN wait). */
-  clientsPaused(c: Client): boolean {
+  /** Clients whose command waits for the end of a CLIENT PAUSE, in arrival order. */
+  private readonly postponed: { c: Client; argv: string[] }[] = [];
+
+  /** Whether a command must wait under the current pause (ALL: every command; WRITE: writes). */
+  mustPostpone(spec: CommandSpec, isWrite: boolean): boolean {
     const p = this.pause;
-    if (p === null || c.flags.master || c.flags.replica) return false;
+    if (p === null) return false;
     if (this.clock.ms >= p.until) {
       this.unpause();
       return false;
     }
     if (!p.writesOnly) return true;
-    return this.nextCommandIsWrite(c);
+    // Redis 7.0 also holds commands that may replicate (PUBLISH, EVAL...) during a write pause.
+    return isWrite || spec.flags.has('may_replicate') || spec.name === 'publish' || spec.name === 'eval' || spec.name === 'evalsha';
   }
 
-  private nextCommandIsWrite(_c: Client): boolean {
-    // Writes-only pause: conservatively holds the client; refined by the command peek in net/.
-    return true;
+  /** Holds the client with its command until unpause; it is blocked meanwhile. */
+  postpone(c: Client, argv: string[]): void {
+    c.flags.blocked = true;
+    this.postponed.push({ c, argv });
   }
 
   unpause(): void {
     this.pause = null;
-    for (const c of this.clients.values()) c.processInput();
+    const waiting = this.postponed.splice(0);
+    for (let i = 0; i < waiting.length; i++) {
+      const { c, argv } = waiting[i]!;
+      if (c.flags.closed) continue;
+      if (this.pause !== null) {
+        // A resumed client paused the server again: the rest keep waiting, in order.
+        this.postponed.unshift(...waiting.slice(i));
+        break;
+      }
+      c.flags.blocked = false;
+      this.dispatch(c, argv);
+      c.flush();
+      c.processInput();
+    }
   }
 
   /** Enforces client-output-buffer-limit. Returns true if the client was closed. */
