@@ -37,7 +37,7 @@ export function processCommand(c: Client, argv: string[]): void {
   const arity = spec.arity;
   if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
     spec.stats.rejected++;
-    rejectCommand(c, Err.wrongArity(spec.fullName));
+    rejectCommand(c, Err.wrongArity(spec.fullName), top);
     return;
   }
   if (top.name === 'debug' && !server.debugAllowed(c)) {
@@ -45,7 +45,7 @@ export function processCommand(c: Client, argv: string[]): void {
     return;
   }
   if (!c.authenticated && !spec.noAuth) {
-    rejectCommand(c, Err.noAuth);
+    rejectCommand(c, Err.noAuth, top);
     return;
   }
   const inMulti = c.flags.multi;
@@ -57,19 +57,19 @@ export function processCommand(c: Client, argv: string[]): void {
   const fromMaster = c.flags.master;
   if (!fromMaster) {
     if (spec.denyOom && server.overMaxmemory()) {
-      rejectCommand(c, Err.oom);
+      rejectCommand(c, Err.oom, top);
       return;
     }
     if (isWrite && server.persistence.writesRefused()) {
-      rejectCommand(c, Err.misconf);
+      rejectCommand(c, Err.misconf, top);
       return;
     }
     if (isWrite && !server.repl.enoughGoodReplicas()) {
-      rejectCommand(c, Err.noReplicas);
+      rejectCommand(c, Err.noReplicas, top);
       return;
     }
     if (isWrite && server.repl.isReplica && server.config.bool('replica-read-only')) {
-      rejectCommand(c, Err.readonly);
+      rejectCommand(c, Err.readonly, top);
       return;
     }
     if (c.flags.pubsub && c.w.proto === 2 && !PUBSUB_RESP2_ALLOWED.has(top.name)) {
@@ -80,11 +80,11 @@ export function processCommand(c: Client, argv: string[]): void {
       return;
     }
     if (!spec.allowStale && server.repl.isReplica && !server.repl.linkUp && !server.config.bool('replica-serve-stale-data')) {
-      rejectCommand(c, Err.masterDown);
+      rejectCommand(c, Err.masterDown, top);
       return;
     }
     if (server.persistence.loading && !spec.allowLoading) {
-      rejectCommand(c, Err.loading);
+      rejectCommand(c, Err.loading, top);
       return;
     }
   }
@@ -108,10 +108,17 @@ export function processCommand(c: Client, argv: string[]): void {
   c.woff = server.repl.masterReplOffset;
 }
 
-/** Replies with an error for a command that did not run; inside MULTI it poisons EXEC. */
-function rejectCommand(c: Client, msg: string): void {
-  if (c.flags.multi) c.flags.dirtyExec = true;
+/**
+ * Replies with an error for a command that did not run; inside MULTI it poisons EXEC. A refused
+ * EXEC (`top` is exec) discards the transaction with `-EXECABORT ... because of: <reason>`.
+ */
+function rejectCommand(c: Client, msg: string, top?: CommandSpec): void {
   c.server.stats.rejectedCalls++;
+  if (top !== undefined && top.name === 'exec' && c.flags.multi) {
+    c.server.tx.execAbort(c, msg);
+    return;
+  }
+  if (c.flags.multi) c.flags.dirtyExec = true;
   c.w.error(msg);
   if (c.flags.master) c.server.logger.warning(`Command from master failed: ${msg}`);
 }

@@ -8,11 +8,11 @@ import { Err } from '../protocol/errors.js';
 import { redisMeta, type RespTree } from './meta.js';
 import { commandTable, commandKeys } from './table.js';
 import { infoText } from '../server/info.js';
-import { ConfigError } from '../config/config.js';
 import { globMatch } from '../util/glob.js';
 import { parseInt64 } from '../util/numbers.js';
 import { is } from './args.js';
 import { rewriteConfigFile } from '../config/rewrite.js';
+import { isLoopback } from '../net/listener.js';
 
 // ---------------------------------------------------------------------------------------------
 // COMMAND
@@ -194,36 +194,24 @@ function configSet(c: Client, argv: string[]): void {
     c.w.error(Err.wrongArity('config|set'));
     return;
   }
+  // Validation, atomicity and error texts live in Config.configSet (src/config/config.ts).
   const cfg = c.server.config;
-  const seen = new Set<string>();
-  const parsed: [string, unknown][] = [];
-  for (let i = 2; i < argv.length; i += 2) {
-    const name = argv[i]!;
-    const d = cfg.directive(name);
-    if (!d) {
-      c.w.error(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
-      return;
-    }
-    if (seen.has(d.name)) {
-      c.w.error(`ERR Duplicate parameter - '${name}'`);
-      return;
-    }
-    seen.add(d.name);
-    if (!d.mutable) {
-      c.w.error(`ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`);
-      return;
-    }
-    try {
-      parsed.push([d.name, cfg.parseValue(d, [argv[i + 1]!])]);
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      c.w.error(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${e.message}`);
-      return;
-    }
+  const protectedSetting = cfg.str('enable-protected-configs');
+  const local = c.flags.unixSocket || isLoopback(c.socket?.remoteAddress);
+  const r = cfg.configSet(argv.slice(2), protectedSetting === 'yes' || (protectedSetting === 'local' && local));
+  if (r === null) c.w.ok();
+  else if (typeof r === 'string') c.w.error(r);
+  else {
+    // Re-binding listeners (port, bind) completes asynchronously; hold the client meanwhile.
+    c.flags.blocked = true;
+    void r.then((err) => {
+      c.flags.blocked = false;
+      if (err === null) c.w.ok();
+      else c.w.error(err);
+      c.flush();
+      c.processInput();
+    });
   }
-  // All values valid: apply them together, as Redis does.
-  for (const [name, value] of parsed) cfg.set(name, value);
-  c.w.ok();
 }
 
 function configResetstat(c: Client): void {

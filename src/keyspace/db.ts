@@ -19,6 +19,12 @@ export class Db {
   readonly expires = new Map<string, number>();
   /** Average TTL estimate maintained by the active expire cycle (INFO keyspace avg_ttl). */
   avgTtl = 0;
+  /**
+   * Redis's per-object LRU clock (robj.lru): seconds mod 2^24, set when a key is stored and on
+   * every lookup except NOTOUCH ones (`peek`). OBJECT IDLETIME reads it. Kept as small integers
+   * so updating it allocates nothing.
+   */
+  readonly lru = new Map<string, number>();
 
   constructor(
     readonly id: number,
@@ -37,6 +43,8 @@ export class Db {
     const when = this.expires.get(key);
     if (when === undefined) return false;
     if (when > this.ks.env.now()) return false;
+    // Redis's keyIsExpired: nothing expires while the AOF is replayed (see Keyspace.loading).
+    if (this.ks.loading) return false;
     if (!this.ks.env.mayExpire()) return true;
     this.deleteExpired(key);
     return true;
@@ -53,7 +61,21 @@ export class Db {
     const v = this.dict.get(key);
     if (v === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    this.lru.set(key, this.lruClock());
     return v;
+  }
+
+  /** A read that does not count as an access (Redis LOOKUP_NOTOUCH: TYPE, EXISTS, TTL, OBJECT). */
+  peek(key: string): Value | undefined {
+    const v = this.dict.get(key);
+    if (v === undefined) return undefined;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    return v;
+  }
+
+  /** LRU_CLOCK(): the cached time in seconds, 24 bits. */
+  lruClock(): number {
+    return (this.ks.env.now() / 1000) & 0xffffff;
   }
 
   /** Reads a key that the caller is about to modify in place. */
@@ -63,6 +85,7 @@ export class Db {
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
     const hook = this.ks.beforeWrite;
     if (hook !== null) hook(this, key);
+    this.lru.set(key, this.lruClock());
     return v;
   }
 
@@ -77,14 +100,25 @@ export class Db {
    */
   set(key: string, value: Value, keepTtl = false): void {
     const hook = this.ks.beforeWrite;
-    if (hook !== null && this.dict.has(key)) hook(this, key);
+    if (hook !== null) {
+      if (this.dict.has(key)) hook(this, key);
+      else this.ks.afterCreate?.(this, key);
+    }
     this.dict.set(key, value);
+    this.lru.set(key, this.lruClock());
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
   }
 
   /** Adds a key known not to exist (callers checked with lookupWrite). */
   add(key: string, value: Value): void {
+    const hook = this.ks.beforeWrite;
+    if (hook !== null) {
+      // A replica may overwrite a logically expired key it only hides: still a write.
+      if (this.dict.has(key)) hook(this, key);
+      else this.ks.afterCreate?.(this, key);
+    }
     this.dict.set(key, value);
+    this.lru.set(key, this.lruClock());
   }
 
   /** Removes a key and its TTL. Returns whether it existed (expired or not). */
@@ -93,6 +127,7 @@ export class Db {
     const hook = this.ks.beforeWrite;
     if (hook !== null) hook(this, key);
     this.dict.delete(key);
+    this.lru.delete(key);
     if (this.expires.size !== 0) this.expires.delete(key);
     return true;
   }
@@ -117,13 +152,37 @@ export class Db {
     return true;
   }
 
-  /** Removes every key. Returns how many there were. The caller handles the snapshot hook. */
+  /** Removes every key. Returns how many there were. A running snapshot is told first. */
   clear(): number {
+    const before = this.ks.beforeClear;
+    if (before !== null) before(this);
     const n = this.dict.size;
     this.dict.clear();
     this.expires.clear();
+    this.lru.clear();
     this.avgTtl = 0;
     return n;
+  }
+
+  /**
+   * SWAPDB: exchanges the whole contents (keys, expires, TTL estimate) with another database.
+   * Clients keep their selected DB number and see the other contents, as in Redis. Iterators
+   * over the old maps (SCAN sessions, the active expire cursor) notice the map changed.
+   */
+  swapContents(other: Db): void {
+    type Contents = { dict: Map<string, Value>; expires: Map<string, number>; lru: Map<string, number> };
+    const a = this as unknown as Contents;
+    const b = other as unknown as Contents;
+    const { dict, expires, lru } = a;
+    a.dict = b.dict;
+    a.expires = b.expires;
+    a.lru = b.lru;
+    b.dict = dict;
+    b.expires = expires;
+    b.lru = lru;
+    const avg = this.avgTtl;
+    this.avgTtl = other.avgTtl;
+    other.avgTtl = avg;
   }
 
   /**

@@ -8,11 +8,12 @@
  * the whole map instead of re-reading the first keys.
  */
 import type { Server } from '../server/server.js';
-import type { Db } from './db.js';
 
 const KEYS_PER_LOOP = 20;
 
-const cursors = new WeakMap<Db, Iterator<[string, number]>>();
+// Keyed by the expires map itself, so SWAPDB (which exchanges maps between DBs) cannot make a
+// DB delete keys it samples from another DB's map.
+const cursors = new WeakMap<Map<string, number>, Iterator<[string, number]>>();
 
 export function activeExpireCycle(server: Server): void {
   const effort = server.config.int('active-expire-effort') - 1;
@@ -28,16 +29,16 @@ export function activeExpireCycle(server: Server): void {
       let expired = 0;
       let ttlSum = 0;
       let ttlSamples = 0;
-      let it = cursors.get(db);
+      let it = cursors.get(db.expires);
       if (!it) {
         it = db.expires.entries();
-        cursors.set(db, it);
+        cursors.set(db.expires, it);
       }
       while (sampled < perLoop && db.expires.size > 0) {
         let r = it.next();
         if (r.done) {
           it = db.expires.entries();
-          cursors.set(db, it);
+          cursors.set(db.expires, it);
           r = it.next();
           if (r.done) break;
         }

@@ -28,8 +28,12 @@ export interface KeyspaceListener {
   notify?(type: NotifyClass, event: string, key: string, db: Db): void;
   /** A list/zset/stream key received elements (Redis signalKeyAsReady). */
   keyReady?(db: Db, key: string): void;
-  /** Whole databases were flushed or swapped. */
-  dbsChanged?(dbs: readonly Db[]): void;
+  /**
+   * Whole databases are about to be flushed or swapped (called *before* the change, as Redis
+   * calls touchAllWatchedKeysInDb). For SWAPDB pass `replacedWith`: `replacedWith[i]` is the
+   * database whose contents will replace `dbs[i]`.
+   */
+  dbsChanged?(dbs: readonly Db[], replacedWith?: readonly Db[]): void;
 }
 
 /** Keyspace notification classes, as the letters of notify-keyspace-events. */
@@ -38,8 +42,17 @@ export type NotifyClass = 'g' | '$' | 'l' | 's' | 'h' | 'z' | 'x' | 'e' | 't' | 
 export class Keyspace {
   readonly dbs: Db[] = [];
   beforeWrite: ((db: Db, key: string) => void) | null = null;
+  /** Set with beforeWrite by a running snapshot: a key that did not exist was just created. */
+  afterCreate: ((db: Db, key: string) => void) | null = null;
+  /** Set by a running snapshot: `db` is about to be emptied (Db.clear). */
+  beforeClear: ((db: Db) => void) | null = null;
   /** Incremented for every modification, like Redis's server.dirty. */
   dirty = 0;
+  /**
+   * Set while the AOF replays commands into the dataset: keys are then never expired (Redis's
+   * keyIsExpired returns 0 while loading), so the replay reproduces exactly what was logged.
+   */
+  loading = false;
   private readonly listeners: KeyspaceListener[] = [];
 
   constructor(
@@ -82,8 +95,8 @@ export class Keyspace {
   }
 
   /** Databases were flushed/swapped: WATCHers of their keys and blocked clients must know. */
-  signalDbsChanged(dbs: readonly Db[]): void {
-    for (const l of this.listeners) l.dbsChanged?.(dbs);
+  signalDbsChanged(dbs: readonly Db[], replacedWith?: readonly Db[]): void {
+    for (const l of this.listeners) l.dbsChanged?.(dbs, replacedWith);
   }
 
   get keyCount(): number {

@@ -192,6 +192,8 @@ export class Client {
       return;
     }
     const chunks = this.w.take();
+    // A replica link carries only the replication stream (written by the master side).
+    if (chunks !== null && this.flags.replica && !this.flags.monitor && this.server.repl.master.replicaGeneratedReply(this)) return;
     if (chunks !== null) {
       let bytes = 0;
       if (chunks.length === 1) {

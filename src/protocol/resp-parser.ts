@@ -8,7 +8,9 @@
  *
  * State survives across chunks (how many elements remain, the argv built so far, the length of
  * the bulk being read), so a command split at any byte costs no re-parsing, and a huge bulk is
- * collected into one preallocated buffer instead of repeated concatenation.
+ * collected into one dedicated buffer instead of repeated concatenation. That buffer grows
+ * (doubling) as the payload arrives rather than being sized from the header alone: a peer that
+ * sends `$536870912\r\n` and then nothing must not make us allocate 512 MB up front.
  */
 import { ProtocolError } from './errors.js';
 
@@ -24,6 +26,12 @@ const MULTIBULK_MAX = 2147483647;
 const EMPTY = Buffer.alloc(0);
 /** Bulks at least this large are collected in a dedicated buffer (Redis: PROTO_MBULK_BIG_ARG). */
 const BIG_ARG = 32 * 1024;
+/**
+ * Most a big bulk's buffer is allocated ahead of the bytes that arrived. Beyond it the buffer
+ * doubles as data comes in (at most ~2x copying in total), so memory follows what the peer
+ * actually sent, not what its header claims.
+ */
+const BIG_PREALLOC = 1024 * 1024;
 
 export class RequestParser {
   private buf: Buffer = EMPTY;
@@ -33,9 +41,11 @@ export class RequestParser {
   private argv: string[] = [];
   /** Length of the bulk whose payload is expected next, or -1 while reading its `$` line. */
   private bulkLen = -1;
-  /** Dedicated buffer for a big bulk in progress. */
+  /** Dedicated buffer for a big bulk in progress (capacity may be below bigTotal). */
   private big: Buffer | null = null;
   private bigFilled = 0;
+  /** Bytes the big bulk needs in all: its payload plus the 2 trailing bytes. */
+  private bigTotal = 0;
   /** Set when the request in progress is inline; used by the master link to reject it. */
   lastWasInline = false;
   /** When true (unauthenticated clients), Redis's stricter limits apply. */
@@ -48,17 +58,32 @@ export class RequestParser {
     return this.buf.length - this.pos + (this.big ? this.bigFilled : 0);
   }
 
+  /** Bytes of memory the parser holds for input (buffers' capacity), for limits and tests. */
+  get reservedBytes(): number {
+    return this.buf.length + (this.big ? this.big.length : 0);
+  }
+
   feed(chunk: Buffer): void {
     if (this.big !== null) {
       // Fill the big bulk directly; whatever exceeds it becomes the new buffer.
-      const need = this.big.length - this.bigFilled;
+      const need = this.bigTotal - this.bigFilled;
       const n = Math.min(need, chunk.length);
+      this.growBig(this.bigFilled + n);
       chunk.copy(this.big, this.bigFilled, 0, n);
       this.bigFilled += n;
       if (n < chunk.length) this.appendBuffer(chunk.subarray(n));
       return;
     }
     this.appendBuffer(chunk);
+  }
+
+  /** Makes the big bulk's buffer hold at least `size` bytes, doubling up to bigTotal. */
+  private growBig(size: number): void {
+    const big = this.big!;
+    if (size <= big.length) return;
+    const grown = Buffer.allocUnsafe(Math.min(this.bigTotal, Math.max(size, big.length * 2)));
+    big.copy(grown, 0, 0, this.bigFilled);
+    this.big = grown;
   }
 
   private appendBuffer(chunk: Buffer): void {
@@ -118,10 +143,10 @@ export class RequestParser {
   private readBulks(): string[] | null {
     while (this.remaining > 0) {
       if (this.big !== null) {
-        if (this.bigFilled < this.big.length) return null;
+        if (this.bigFilled < this.bigTotal) return null;
         const big = this.big;
         this.big = null;
-        this.argv.push(big.latin1Slice(0, big.length - 2));
+        this.argv.push(big.latin1Slice(0, this.bigTotal - 2));
         this.bulkLen = -1;
         this.remaining--;
         continue;
@@ -129,14 +154,15 @@ export class RequestParser {
       const buf = this.buf;
       if (this.bulkLen === -1) {
         if (this.pos >= buf.length) return null;
-        if (buf[this.pos] !== 36 /* $ */) {
-          const ch = String.fromCharCode(buf[this.pos]!);
-          throw new ProtocolError(`ERR Protocol error: expected '$', got '${ch}'`);
-        }
+        // As in Redis, the element's type byte is checked only once its whole line arrived.
         const nl = buf.indexOf(13, this.pos);
         if (nl === -1 || nl + 1 >= buf.length) {
           if (buf.length - this.pos > INLINE_MAX) throw new ProtocolError('ERR Protocol error: too big bulk count string');
           return null;
+        }
+        if (buf[this.pos] !== 36 /* $ */) {
+          const ch = String.fromCharCode(buf[this.pos]!);
+          throw new ProtocolError(`ERR Protocol error: expected '$', got '${ch}'`);
         }
         const len = parseLine(buf, this.pos + 1, nl);
         if (len === null || len < 0 || len > this.limits.maxBulkLen) {
@@ -147,8 +173,9 @@ export class RequestParser {
         this.bulkLen = len;
         if (len >= BIG_ARG && buf.length - this.pos < len + 2) {
           // Move what we have of this bulk into a dedicated buffer and fill it in feed().
-          this.big = Buffer.allocUnsafe(len + 2);
           const have = buf.length - this.pos;
+          this.bigTotal = len + 2;
+          this.big = Buffer.allocUnsafe(Math.min(len + 2, Math.max(have, BIG_PREALLOC)));
           buf.copy(this.big, 0, this.pos);
           this.bigFilled = have;
           this.buf = EMPTY;
@@ -187,9 +214,14 @@ export class RequestParser {
   }
 }
 
-/** Parse the decimal integer between start and end (exclusive); null when malformed. */
+/**
+ * Parse the decimal integer between start and end (exclusive) with Redis's string2ll rules:
+ * no sign but '-', no leading zeros ("01", "-0" are malformed), at most 20 characters.
+ * Returns null when malformed.
+ */
 function parseLine(buf: Buffer, start: number, end: number): number | null {
   if (start >= end || end - start > 20) return null;
+  if (end - start === 1 && buf[start] === 48) return 0;
   let i = start;
   let neg = false;
   if (buf[i] === 45) {
@@ -197,6 +229,7 @@ function parseLine(buf: Buffer, start: number, end: number): number | null {
     i++;
     if (i === end) return null;
   }
+  if (buf[i] === 48) return null;
   let v = 0;
   for (; i < end; i++) {
     const c = buf[i]! - 48;

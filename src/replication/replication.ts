@@ -91,9 +91,30 @@ export class Replication implements StreamSink {
     this.replica.onClientClosed(c);
   }
 
-  /** SHUTDOWN: give lagging replicas a chance to catch up (unless `now`). */
-  async beforeShutdown(now: boolean): Promise<void> {
-    await this.master.beforeShutdown(now);
+  /**
+   * SHUTDOWN: give lagging replicas a chance to catch up (unless `now`). Resolves false when
+   * SHUTDOWN ABORT cancelled the wait (the shutdown must not proceed).
+   */
+  beforeShutdown(now: boolean): Promise<boolean> {
+    return this.master.beforeShutdown(now);
+  }
+
+  /**
+   * Replication AUX fields for a snapshot (Redis rdbPopulateSaveInfo): null when this node is
+   * in no replication chain (a master without backlog) or a replica that never synced.
+   * `db` is the DB selected in the stream: the master's SELECT state, or on a replica the DB
+   * of its master link.
+   */
+  rdbSaveInfo(): { replid: string; offset: number; db: number } | null {
+    let db: number | null = null;
+    if (!this.isReplica) {
+      db = this.master.streamDbForSave();
+    } else {
+      const viaReplica = (this.replica as unknown as { streamDb?(): number | null }).streamDb;
+      if (viaReplica !== undefined) db = viaReplica.call(this.replica);
+      else for (const c of this.server.clients.values()) if (c.flags.master) db = c.db.id;
+    }
+    return db === null ? null : { replid: this.replid, offset: this.masterReplOffset, db };
   }
 
   /** Cancels a SHUTDOWN waiting for lagging replicas; false when none is waiting. */
@@ -119,6 +140,7 @@ export class Replication implements StreamSink {
     lines.push(`master_repl_offset:${this.masterReplOffset}`);
     lines.push(`second_repl_offset:${this.secondReplOffset}`);
     lines.push(...this.master.infoBacklogLines());
+    lines.push(...this.master.infoMirraLines());
     return lines;
   }
 }

@@ -33,6 +33,11 @@ export class Propagator {
   /** When false (this node is a replica) ops are fed only to sinks marked local. */
   feedReplicas = true;
   readonly localSinks: StreamSink[] = [];
+  /**
+   * While > 0 nothing reaches any sink: the AOF replaying its own commands at startup (Redis's
+   * shouldPropagate is false while loading).
+   */
+  suspended = 0;
 
   /** Starts a (possibly nested) command call. Returns a token to pass to end(). */
   begin(): CallFrame {
@@ -88,6 +93,7 @@ export class Propagator {
   }
 
   private feed(db: number, argv: string[]): void {
+    if (this.suspended > 0) return;
     const encoded = encodeCommand(argv);
     for (const s of this.localSinks) s.feed(db, argv, encoded);
     if (this.feedReplicas) for (const s of this.sinks) s.feed(db, argv, encoded);

@@ -70,6 +70,8 @@ export class Server {
   slowlogThreshold = 10000;
   /** Set while SHUTDOWN is in progress. */
   shuttingDown = false;
+  /** DEBUG SET-ACTIVE-EXPIRE: when false the cron's active expire cycle does not run. */
+  activeExpireEnabled = true;
   /** CLIENT PAUSE state: until (ms) and whether only writes are paused. */
   pause: { until: number; writesOnly: boolean } | null = null;
   private nextClientId = 1;
@@ -280,7 +282,7 @@ export class Server {
   private cron(): void {
     this.clock.update();
     this.cronLoops++;
-    if (!this.repl.isReplica && !this.persistence.loading) activeExpireCycle(this);
+    if (this.activeExpireEnabled && !this.repl.isReplica && !this.persistence.loading) activeExpireCycle(this);
     this.closeTimedOutClients();
     this.blocking.cron();
     this.repl.cron();
@@ -309,7 +311,11 @@ export class Server {
     if (this.shuttingDown) return false;
     this.shuttingDown = true;
     this.logger.warning('User requested shutdown...');
-    await this.repl.beforeShutdown(opts.now === true);
+    if (!(await this.repl.beforeShutdown(opts.now === true))) {
+      // SHUTDOWN ABORT while waiting for lagging replicas.
+      this.shuttingDown = false;
+      return false;
+    }
     const saved = await this.persistence.beforeShutdown(opts.mode);
     if (!saved && !opts.force) {
       this.logger.warning('Errors trying to shut down the server. Check the logs for more information.');

@@ -99,28 +99,109 @@ export function formatG17(v: number): string {
   return formatG(v, 17);
 }
 
-/** C `%.<prec>g` formatting. */
+/**
+ * C `%.<prec>g` formatting (glibc semantics: round-half-even on the exact binary value).
+ *
+ * JS's toExponential rounds ties away from zero, so it is used only when the digit after the
+ * last kept one cannot be an exact tie; otherwise the exact decimal expansion of the double is
+ * computed with BigInt and rounded half-even, as printf does (e.g. 1234567890123456.25 prints
+ * 1234567890123456.2 with %.17g, not ...3).
+ */
 export function formatG(v: number, prec: number): string {
-  if (Number.isNaN(v)) return v < 0 ? '-nan' : 'nan';
+  if (Number.isNaN(v)) return 'nan';
   if (v === Infinity) return 'inf';
   if (v === -Infinity) return '-inf';
   if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  const exp = Math.floor(Math.log10(Math.abs(v)));
-  // toExponential gives the correctly rounded digits; derive the real exponent from it.
-  const expStr = v.toExponential(prec - 1);
-  const ePos = expStr.indexOf('e');
-  const x = Number(expStr.slice(ePos + 1));
-  void exp;
-  if (x < -4 || x >= prec) {
-    let mant = expStr.slice(0, ePos);
-    if (mant.includes('.')) mant = mant.replace(/0+$/, '').replace(/\.$/, '');
-    const sign = x < 0 ? '-' : '+';
-    const ax = Math.abs(x);
-    return `${mant}e${sign}${ax < 10 ? '0' + ax : ax}`;
+  const p = prec <= 0 ? 1 : prec;
+  const neg = v < 0;
+  const [digits, exp] = roundSignificant(neg ? -v : v, p);
+  let out: string;
+  if (exp < -4 || exp >= p) {
+    const frac = trimZeros(digits.slice(1));
+    const ax = exp < 0 ? -exp : exp;
+    out = digits[0]! + (frac === '' ? '' : '.' + frac) + (exp < 0 ? 'e-' : 'e+') + (ax < 10 ? '0' + ax : String(ax));
+  } else if (exp >= 0) {
+    const frac = trimZeros(digits.slice(exp + 1));
+    out = digits.slice(0, exp + 1) + (frac === '' ? '' : '.' + frac);
+  } else {
+    out = '0.' + '0'.repeat(-exp - 1) + trimZeros(digits);
   }
-  let fixed = v.toFixed(Math.max(0, prec - 1 - x));
-  if (fixed.includes('.')) fixed = fixed.replace(/0+$/, '').replace(/\.$/, '');
-  return fixed;
+  return neg ? '-' + out : out;
+}
+
+function trimZeros(s: string): string {
+  let e = s.length;
+  while (e > 0 && s.charCodeAt(e - 1) === 48) e--;
+  return s.slice(0, e);
+}
+
+/**
+ * The first `p` significant decimal digits of x > 0 (finite), correctly rounded half-even, and
+ * the decimal exponent of the first digit.
+ */
+function roundSignificant(x: number, p: number): [string, number] {
+  if (p <= 100) {
+    // Look one digit further: only a 5 there can hide an exact tie.
+    const longer = x.toExponential(Math.min(p, 100));
+    const ePos = longer.indexOf('e');
+    if (p === 100 || longer.charCodeAt(ePos - 1) !== 53 /* 5 */) {
+      const s = x.toExponential(p - 1);
+      const e = s.indexOf('e');
+      const digits = p === 1 ? s.slice(0, e) : s[0]! + s.slice(2, e);
+      return [digits, Number(s.slice(e + 1))];
+    }
+  }
+  return roundExact(x, p);
+}
+
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Exact decimal expansion of x > 0 rounded half-even to p digits. */
+function roundExact(x: number, p: number): [string, number] {
+  F64[0] = x;
+  const hi = U32[LITTLE_ENDIAN ? 1 : 0]!;
+  const lo = U32[LITTLE_ENDIAN ? 0 : 1]!;
+  const biased = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let e2: number;
+  if (biased === 0) e2 = -1074;
+  else {
+    mant |= 1n << 52n;
+    e2 = biased - 1075;
+  }
+  let all: string;
+  let exp: number;
+  if (e2 >= 0) {
+    all = (mant << BigInt(e2)).toString();
+    exp = all.length - 1;
+  } else {
+    all = (mant * 5n ** BigInt(-e2)).toString();
+    exp = all.length - 1 + e2;
+  }
+  if (all.length <= p) return [all + '0'.repeat(p - all.length), exp];
+  let head = all.slice(0, p);
+  const first = all.charCodeAt(p);
+  let up = first > 53;
+  if (first === 53) {
+    let nonzero = false;
+    for (let i = p + 1; i < all.length; i++) {
+      if (all.charCodeAt(i) !== 48) {
+        nonzero = true;
+        break;
+      }
+    }
+    up = nonzero || (head.charCodeAt(p - 1) & 1) === 1;
+  }
+  if (up) {
+    const inc = (BigInt(head) + 1n).toString();
+    if (inc.length > p) {
+      head = inc.slice(0, p);
+      exp++;
+    } else head = inc;
+  }
+  return [head, exp];
 }
 
 /**
