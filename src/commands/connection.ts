@@ -384,6 +384,29 @@ function clientNoEvict(c: Client, argv: string[]): void {
   c.w.ok();
 }
 
+/** CLIENT UNBLOCK id [TIMEOUT|ERROR]: releases a client blocked in BLPOP, XREAD, WAIT... */
+function clientUnblock(c: Client, argv: string[]): void {
+  const id = parseInt64(argv[2]!);
+  if (id === null) {
+    c.w.error(Err.notInteger);
+    return;
+  }
+  let withError = false;
+  if (argv.length === 4) {
+    const mode = argv[3]!.toLowerCase();
+    if (mode === 'error') withError = true;
+    else if (mode !== 'timeout') {
+      c.w.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+      return;
+    }
+  } else if (argv.length > 4) {
+    c.w.error(Err.syntax);
+    return;
+  }
+  const target = c.server.clients.get(id);
+  c.w.int(target !== undefined && target.flags.blocked && c.server.blocking.clientUnblock(target, withError) ? 1 : 0);
+}
+
 function clientHelp(c: Client): void {
   c.w.bulkArray([
     'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -435,6 +458,7 @@ export const connectionCommands: CommandDef[] = [
       { name: 'pause', handler: clientPause },
       { name: 'unpause', handler: clientUnpause },
       { name: 'no-evict', handler: clientNoEvict },
+      { name: 'unblock', handler: clientUnblock },
       { name: 'help', handler: clientHelp },
     ],
   },

@@ -39,13 +39,13 @@ function sunsubscribe(c: Client, argv: string[]): void {
 /** PUBLISH is propagated to replicas although it changes no data (Redis forces it). */
 function publish(c: Client, argv: string[]): void {
   const receivers = c.server.pubsub.publish(argv[1]!, argv[2]!);
-  c.server.propagator.force();
+  c.server.propagator.force(true);
   c.w.int(receivers);
 }
 
 function spublish(c: Client, argv: string[]): void {
   const receivers = c.server.pubsub.publishShard(argv[1]!, argv[2]!);
-  c.server.propagator.force();
+  c.server.propagator.force(true);
   c.w.int(receivers);
 }
 

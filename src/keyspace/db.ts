@@ -104,9 +104,11 @@ export class Db {
       if (this.dict.has(key)) hook(this, key);
       else this.ks.afterCreate?.(this, key);
     }
+    const before = this.dict.size;
     this.dict.set(key, value);
     this.lru.set(key, this.lruClock());
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    if (this.dict.size !== before) this.ks.notify(this, key, 'n', 'new');
   }
 
   /** Adds a key known not to exist (callers checked with lookupWrite). */
@@ -117,8 +119,10 @@ export class Db {
       if (this.dict.has(key)) hook(this, key);
       else this.ks.afterCreate?.(this, key);
     }
+    const before = this.dict.size;
     this.dict.set(key, value);
     this.lru.set(key, this.lruClock());
+    if (this.dict.size !== before) this.ks.notify(this, key, 'n', 'new');
   }
 
   /** Removes a key and its TTL. Returns whether it existed (expired or not). */

@@ -53,6 +53,11 @@ export class Replication implements StreamSink {
     return this.master.enoughGoodReplicas();
   }
 
+  /** The stream is only recorded while a backlog exists (as in Redis): otherwise skip encoding. */
+  get active(): boolean {
+    return this.master.hasBacklog;
+  }
+
   /** A command this node originated (never called for commands applied from our master). */
   feed(db: number, argv: readonly string[], encoded: Buffer): void {
     this.master.feedCommand(db, argv, encoded);

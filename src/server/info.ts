@@ -132,7 +132,6 @@ function clientsSection(server: Server): string[] {
     `client_recent_max_output_buffer:${maxOut}`,
     `blocked_clients:${blocked}`,
     'tracking_clients:0',
-    `pubsub_clients:${pubsub}`,
     'clients_in_timeout_table:0',
   ];
 }
@@ -199,6 +198,7 @@ function statsSection(server: Server): string[] {
     `keyspace_misses:${s.keyspaceMisses}`,
     `pubsub_channels:${server.pubsub.channelCount()}`,
     `pubsub_patterns:${server.pubsub.patternCount()}`,
+    `pubsubshard_channels:${server.pubsub.shardChannelCount()}`,
     'latest_fork_usec:0',
     'total_forks:0',
     'migrate_cached_sockets:0',

@@ -8,18 +8,23 @@
  *  - `rewrite(argv)`  propagate this argv instead of the client's (PXAT rewrites, SPOP → SREM)
  *  - `also(db, argv)` add an op (several effects of one command)
  *  - `prevent()`      propagate nothing for this command even though it changed the dataset
- *  - `force()`        propagate even though nothing changed (PUBLISH)
+ *  - `force(replOnly)` propagate even though nothing changed; PUBLISH passes replOnly=true
+ *                     because Redis sends it to replicas but never writes it to the AOF
  */
 import { encodeCommand } from '../protocol/encode.js';
 
 /** Receives the propagated stream. `encoded` is the command already in RESP form. */
 export interface StreamSink {
+  /** False when the sink would discard the op (no backlog, AOF off): saves the encoding. */
+  readonly active?: boolean;
   feed(db: number, argv: readonly string[], encoded: Buffer): void;
 }
 
 interface Op {
   db: number;
   argv: string[];
+  /** Only for the replication stream (not the AOF / local sinks). */
+  replOnly: boolean;
 }
 
 export class Propagator {
@@ -28,6 +33,7 @@ export class Propagator {
   private override: string[] | null = null;
   private prevented = false;
   private forced = false;
+  private forcedReplOnly = false;
   /** Sinks that receive everything (AOF) and those that receive only this node's own writes (replicas). */
   readonly sinks: StreamSink[] = [];
   /** When false (this node is a replica) ops are fed only to sinks marked local. */
@@ -41,7 +47,8 @@ export class Propagator {
 
   /** Starts a (possibly nested) command call. Returns a token to pass to end(). */
   begin(): CallFrame {
-    const frame: CallFrame = { override: this.override, prevented: this.prevented, forced: this.forced };
+    const frame: CallFrame = { override: this.override, prevented: this.prevented, forced: this.forced, forcedReplOnly: this.forcedReplOnly };
+    this.forcedReplOnly = false;
     this.override = null;
     this.prevented = false;
     this.forced = false;
@@ -54,10 +61,13 @@ export class Propagator {
    * recorded; at depth 0 every pending op is fed to the sinks.
    */
   end(frame: CallFrame, db: number, argv: string[], changed: boolean): void {
-    if ((changed || this.forced) && !this.prevented) this.ops.push({ db, argv: this.override ?? argv });
+    if ((changed || this.forced) && !this.prevented) {
+      this.ops.push({ db, argv: this.override ?? argv, replOnly: !changed && this.forcedReplOnly });
+    }
     this.override = frame.override;
     this.prevented = frame.prevented;
     this.forced = frame.forced;
+    this.forcedReplOnly = frame.forcedReplOnly;
     this.depth--;
     if (this.depth === 0 && this.ops.length > 0) this.flush();
   }
@@ -70,13 +80,14 @@ export class Propagator {
     this.prevented = true;
   }
 
-  force(): void {
+  force(replOnly = false): void {
     this.forced = true;
+    this.forcedReplOnly = replOnly;
   }
 
   /** Adds an op to the current call, or propagates it at once outside any call (active expiry). */
   also(db: number, argv: string[]): void {
-    this.ops.push({ db, argv });
+    this.ops.push({ db, argv, replOnly: false });
     if (this.depth === 0) this.flush();
   }
 
@@ -87,16 +98,29 @@ export class Propagator {
   private flush(): void {
     const ops = this.ops;
     this.ops = [];
-    if (ops.length > 1) this.feed(ops[0]!.db, ['MULTI']);
-    for (const op of ops) this.feed(op.db, op.argv);
-    if (ops.length > 1) this.feed(ops[0]!.db, ['EXEC']);
+    const wrap = ops.length > 1;
+    if (wrap) this.feed(ops[0]!.db, ['MULTI'], false);
+    for (const op of ops) this.feed(op.db, op.argv, op.replOnly && !wrap);
+    if (wrap) this.feed(ops[0]!.db, ['EXEC'], false);
   }
 
-  private feed(db: number, argv: string[]): void {
+  /** Encodes the op once, and only if some sink will use it. */
+  private feed(db: number, argv: string[], replOnly: boolean): void {
     if (this.suspended > 0) return;
-    const encoded = encodeCommand(argv);
-    for (const s of this.localSinks) s.feed(db, argv, encoded);
-    if (this.feedReplicas) for (const s of this.sinks) s.feed(db, argv, encoded);
+    let encoded: Buffer | null = null;
+    if (!replOnly) {
+      for (const s of this.localSinks) {
+        if (s.active === false) continue;
+        encoded ??= encodeCommand(argv);
+        s.feed(db, argv, encoded);
+      }
+    }
+    if (!this.feedReplicas) return;
+    for (const s of this.sinks) {
+      if (s.active === false) continue;
+      encoded ??= encodeCommand(argv);
+      s.feed(db, argv, encoded);
+    }
   }
 }
 
@@ -104,4 +128,5 @@ export interface CallFrame {
   override: string[] | null;
   prevented: boolean;
   forced: boolean;
+  forcedReplOnly: boolean;
 }
