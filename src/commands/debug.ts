@@ -9,7 +9,6 @@
  */
 import type { Client } from '../net/client.js';
 import type { CommandDef } from './spec.js';
-import type { Server } from '../server/server.js';
 import type { Value } from '../types/value.js';
 import { Err } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -19,7 +18,7 @@ import { quicklistLayout, quicklistPackedThreshold, setQuicklistPackedThreshold 
 import { stringEncoding, stringRefcount } from '../types/string-encoding.js';
 import { RdbOut } from '../persistence/rdb/out.js';
 import { writeTypeAndValue } from '../persistence/rdb/writer.js';
-import * as rdb from '../persistence/rdb/index.js';
+import { debugReload } from '../persistence/rdb/index.js';
 import { memoryCommand } from './memory.js';
 
 function syntaxError(c: Client, sub: string): void {
@@ -230,15 +229,22 @@ function serializedLength(c: Client, v: Value): number {
   return out.length - 1;
 }
 
-/** Stable pseudo-address per value object ("Value at:"): Mirra has no raw pointers. */
+/**
+ * "Value at:" shows an object address in Redis. Mirra has no raw pointers, so it prints a
+ * stable per-object token in the same form (per value object; for strings, from the key).
+ */
 const objectIds = new WeakMap<object, number>();
 let nextObjectId = 1;
 
-function valueAddress(v: Value): string {
-  if (typeof v === 'string') return '0x0';
-  let id = objectIds.get(v);
-  if (id === undefined) {
-    id = nextObjectId++;
+function valueAddress(key: string, v: Value): string {
+  let id: number;
+  if (typeof v === 'string') {
+    // FNV-1a of the key: strings are values, not objects with an identity.
+    let h = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
+    id = h;
+  } else {
+    id = objectIds.get(v) ?? nextObjectId++;
     objectIds.set(v, id);
   }
   return '0x' + (0x7f0000000000 + id * 16).toString(16);
@@ -278,7 +284,7 @@ function debugObject(c: Client, key: string): void {
       ` ql_compressed:${cfg.int('list-compress-depth') !== 0 ? 1 : 0} ql_uncompressed_size:${bytes}`;
   }
   c.w.simple(
-    `Value at:${valueAddress(v)} refcount:${refcount} encoding:${encoding} serializedlength:${serializedLength(c, v)} ` +
+    `Value at:${valueAddress(key, v)} refcount:${refcount} encoding:${encoding} serializedlength:${serializedLength(c, v)} ` +
       `lru:${lru} lru_seconds_idle:${idle}${extra}`,
   );
 }
@@ -353,20 +359,12 @@ function protocol(c: Client, type: string): void {
   );
 }
 
-interface ReloadOptions {
-  merge: boolean;
-  noflush: boolean;
-  nosave: boolean;
-}
-
-type DebugReload = (server: Server, opts: ReloadOptions) => Promise<void> | void;
-
 /**
- * DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, flush, load back — delegated to the RDB
- * module's `debugReload(server, opts)`, which throws (or rejects) when saving or loading fails.
+ * DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, flush, load back (synchronously, as Redis
+ * does) through the RDB module, whose errors carry the exact reply text.
  */
 function reload(c: Client, argv: string[]): void {
-  const opts: ReloadOptions = { merge: false, noflush: false, nosave: false };
+  const opts = { merge: false, noflush: false, nosave: false };
   for (let i = 2; i < argv.length; i++) {
     const o = argv[i]!.toLowerCase();
     if (o === 'merge') opts.merge = true;
@@ -377,42 +375,15 @@ function reload(c: Client, argv: string[]): void {
       return;
     }
   }
-  const impl = (rdb as unknown as { debugReload?: DebugReload }).debugReload;
-  if (typeof impl !== 'function') {
-    c.w.error('ERR DEBUG RELOAD is not available in this build of Mirra');
-    return;
-  }
-  const done = (err: unknown): void => {
-    if (err === undefined) {
-      c.server.logger.warning('DB reloaded by DEBUG RELOAD');
-      c.w.ok();
-    } else {
-      c.w.error(
-        err instanceof Error && err.message.startsWith('ERR') ? err.message : 'ERR Error trying to load the RDB dump, check server logs.',
-      );
-    }
-  };
-  let result: Promise<void> | void;
   try {
-    result = impl(c.server, opts);
+    debugReload(c.server, opts);
   } catch (e) {
-    done(e ?? new Error());
+    const msg = e instanceof Error ? e.message : '';
+    c.w.error(msg.startsWith('ERR') ? msg : 'ERR Error trying to load the RDB dump, check server logs.');
     return;
   }
-  if (!(result instanceof Promise)) {
-    done(undefined);
-    return;
-  }
-  // Asynchronous load: hold the client's next commands until the reply is written.
-  c.flags.blocked = true;
-  result.then(
-    () => done(undefined),
-    (e: unknown) => done(e ?? new Error()),
-  ).finally(() => {
-    c.flags.blocked = false;
-    c.flush();
-    c.processInput();
-  });
+  c.server.logger.warning('DB reloaded by DEBUG RELOAD');
+  c.w.ok();
 }
 
 /** DEBUG QUICKLIST-PACKED-THRESHOLD size (memory units; 0 restores the 1 GB default). */

@@ -69,6 +69,7 @@ function usage(c: Client, argv: string[]): void {
       stringEncoding: typeof v === 'string' ? stringEncoding(c.db, key, v) : undefined,
       listFill: cfg.int('list-max-listpack-size'),
       packedThreshold: quicklistPackedThreshold(c.server),
+      streamNodeMaxBytes: cfg.int('stream-node-max-bytes'),
     }),
   );
 }

@@ -10,6 +10,7 @@ import { parseInt64 } from '../util/numbers.js';
 import { is } from './args.js';
 import { isExecuting } from '../server/transactions.js';
 import { createDumpPayload, parseDumpPayload, verifyDumpPayload } from '../persistence/rdb/index.js';
+import { bgrewriteaofCommand } from '../persistence/aof/index.js';
 
 const IN_PROGRESS = 'ERR Background save already in progress';
 
@@ -139,6 +140,7 @@ function restoreCommand(c: Client, argv: string[]): void {
 export const persistenceCommands: CommandDef[] = [
   { name: 'save', handler: saveCommand },
   { name: 'bgsave', handler: bgsaveCommand },
+  { name: 'bgrewriteaof', handler: bgrewriteaofCommand },
   { name: 'lastsave', handler: lastsaveCommand },
   { name: 'dump', handler: dumpCommand },
   { name: 'restore', handler: restoreCommand },

@@ -279,9 +279,13 @@ function shutdown(c: Client, argv: string[]): void {
   let abort = false;
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!.toLowerCase();
-    if (a === 'nosave' && mode === 'default') mode = 'nosave';
-    else if (a === 'save' && mode === 'default') mode = 'save';
-    else if (a === 'now') now = true;
+    // A repeated SAVE or NOSAVE is allowed; SAVE with NOSAVE is not (Redis's flag checks).
+    if (a === 'nosave' && mode !== 'save') mode = 'nosave';
+    else if (a === 'save' && mode !== 'nosave') mode = 'save';
+    else if (a === 'nosave' || a === 'save') {
+      c.w.error(Err.syntax);
+      return;
+    } else if (a === 'now') now = true;
     else if (a === 'force') force = true;
     else if (a === 'abort') abort = true;
     else {

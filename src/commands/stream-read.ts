@@ -233,11 +233,12 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
         serve = true;
         gt = g.lastId;
       }
-      consumer = lookupOrCreateConsumer(c, db, key, s, g, gr);
     } else if (s.length > 0 && s.lastLiveId() > gt) {
       serve = true;
     }
     if (!serve) continue;
+    // Redis 7.0 looks the consumer up (creating it) only for a stream it serves.
+    if (gr !== null) consumer = lookupOrCreateConsumer(c, db, key, s, g!, gr);
     if (served++ === 0) token = c.w.beginDeferred();
     if (c.w.proto === 2) c.w.array(2);
     c.w.bulk(key);

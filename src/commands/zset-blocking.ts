@@ -3,12 +3,12 @@
  * one of the keys gets elements or the timeout passes (Redis 7.0 blockingGenericZpopCommand).
  *
  * Propagation: served at once, the command is propagated as `ZPOPMIN k` / `ZPOPMAX k` (with
- * the count for BZMPOP); served later, the blocked client's pop is propagated on its own after
- * the command that filled the key, in the same form.
+ * the number popped for BZMPOP); served later, the blocked client's pop is propagated on its
+ * own after the command that filled the key, in the same form.
  */
 import type { Client } from '../net/client.js';
 import { parseBlockTimeout } from '../server/blocking.js';
-import { parseMpop, popAndReply, tryServeBlockingZpop, type PopShape, type Where } from './zset-pop.js';
+import { parseMpop, popAndReply, popPropagation, tryServeBlockingZpop, type PopShape, type Where } from './zset-pop.js';
 
 function blockingZpop(c: Client, keys: string[], where: Where, timeoutMs: number, count: number, shape: PopShape): void {
   if (tryServeBlockingZpop(c, keys, where, count, shape)) return;
@@ -27,9 +27,8 @@ function blockingZpop(c: Client, keys: string[], where: Where, timeoutMs: number
     (key) => {
       const v = db.lookupWrite(key);
       if (v === undefined || typeof v === 'string' || v.type !== 'zset' || v.size === 0) return false;
-      popAndReply(c, key, v, where, count, shape);
-      const cmd = where === 'min' ? 'ZPOPMIN' : 'ZPOPMAX';
-      c.server.propagator.also(db.id, count === -1 ? [cmd, key] : [cmd, key, String(count > 0 ? count : 1)]);
+      const n = popAndReply(c, key, v, where, count, shape);
+      c.server.propagator.also(db.id, popPropagation(where, key, count, n));
       return true;
     },
     () => c.w.nullArray(),

@@ -60,7 +60,7 @@ export function popAndReply(c: Client, key: string, z: ZSetValue, where: Where, 
  * genericZpopCommand over several candidate keys: the first existing one is popped (a wrong
  * type stops the search with an error). Returns the key popped from, or null.
  */
-function zpopFromKeys(c: Client, keys: string[], where: Where, count: number, shape: PopShape, nilWhenEmpty: boolean): string | null {
+function zpopFromKeys(c: Client, keys: string[], where: Where, count: number, shape: PopShape, nilWhenEmpty: boolean, popped?: { n: number }): string | null {
   let found: ZSetValue | undefined;
   let key = '';
   for (const k of keys) {
@@ -80,7 +80,8 @@ function zpopFromKeys(c: Client, keys: string[], where: Where, count: number, sh
     c.w.array(0);
     return null;
   }
-  popAndReply(c, key, found, where, count, shape);
+  const n = popAndReply(c, key, found, where, count, shape);
+  if (popped !== undefined) popped.n = n;
   return key;
 }
 
@@ -174,9 +175,19 @@ export function parseMpop(c: Client, argv: string[], numkeysIdx: number): MpopAr
 export function zmpopCommand(c: Client, argv: string[]): void {
   const a = parseMpop(c, argv, 1);
   if (a === null) return;
-  const key = zpopFromKeys(c, a.keys, a.where, a.count, { emitKey: true, nested: true }, true);
-  // Always replicated as ZPOP[MIN|MAX] with COUNT instead of ZMPOP.
-  if (key !== null) c.server.propagator.rewrite([a.where === 'min' ? 'ZPOPMIN' : 'ZPOPMAX', key, String(a.count)]);
+  const popped = { n: 0 };
+  const key = zpopFromKeys(c, a.keys, a.where, a.count, { emitKey: true, nested: true }, true, popped);
+  // Replicated as ZPOP[MIN|MAX] with the number of elements actually popped (verified 7.0.15).
+  if (key !== null) c.server.propagator.rewrite([a.where === 'min' ? 'ZPOPMIN' : 'ZPOPMAX', key, String(popped.n)]);
+}
+
+/**
+ * How a blocking pop is replicated: `ZPOPMIN k` for BZPOPMIN, `ZPOPMIN k <popped>` for BZMPOP
+ * (the count actually popped, as 7.0.15 does).
+ */
+export function popPropagation(where: Where, key: string, count: number, popped: number): string[] {
+  const cmd = where === 'min' ? 'ZPOPMIN' : 'ZPOPMAX';
+  return count === -1 ? [cmd, key] : [cmd, key, String(popped)];
 }
 
 /**
@@ -189,10 +200,8 @@ export function tryServeBlockingZpop(c: Client, keys: string[], where: Where, co
     const z = writeZset(c, k);
     if (z === null) return true;
     if (z === undefined || z.size === 0) continue;
-    popAndReply(c, k, z, where, count, shape);
-    const cmd = where === 'min' ? 'ZPOPMIN' : 'ZPOPMAX';
-    if (count === -1) c.server.propagator.rewrite([cmd, k]);
-    else c.server.propagator.rewrite([cmd, k, String(count > 0 ? count : 1)]);
+    const n = popAndReply(c, k, z, where, count, shape);
+    c.server.propagator.rewrite(popPropagation(where, k, count, n));
     return true;
   }
   return false;

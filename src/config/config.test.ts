@@ -186,7 +186,9 @@ test('CONFIG SET: several parameters at once, all or nothing, Redis error texts'
   assert.equal(c.configSet(['timeout', '40', 'hz', 'abc'], false), "ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer");
   assert.equal(c.int('timeout'), 30, 'nothing changed');
   assert.equal(c.configSet(['port', '1', 'port', '2'], false), "ERR CONFIG SET failed (possibly related to argument 'port') - duplicate parameter");
-  assert.equal(c.configSet(['slave-read-only', 'no', 'replica-read-only', 'no'], false), "ERR CONFIG SET failed (possibly related to argument 'replica-read-only') - duplicate parameter");
+  assert.equal(c.configSet(['PORT', '1', 'port', '2'], false), "ERR CONFIG SET failed (possibly related to argument 'port') - duplicate parameter");
+  assert.equal(c.configSet(['slave-priority', '1', 'replica-priority', '2'], false), null, 'an alias is no duplicate (Redis)');
+  assert.equal(c.int('replica-priority'), 2);
   assert.equal(c.configSet(['port', 'abc', 'foo', 'bar'], false), "ERR Unknown option or number of arguments for CONFIG SET - 'foo'");
   assert.equal(c.configSet(['daemonize', 'yes', 'foo', 'bar'], false), "ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config");
   assert.equal(c.configSet(['dir', '/tmp'], false), "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config");

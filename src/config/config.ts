@@ -281,7 +281,8 @@ export class Config {
         firstError = `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set ${d.mutable ? 'protected' : 'immutable'} config`;
         continue;
       }
-      if (chosen.some((x) => x.d === d)) {
+      // Redis keeps an alias as its own entry: `slave-priority 1 replica-priority 2` is no duplicate.
+      if (chosen.some((x) => x.name.toLowerCase() === name.toLowerCase())) {
         firstError = `ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`;
         continue;
       }

@@ -31,6 +31,7 @@ import {
   type DebugReloadOptions,
 } from './rdb/index.js';
 import { fsyncDir } from './rdb/files.js';
+import { Aof } from './aof/index.js';
 
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points wait this long. */
 const BGSAVE_RETRY_DELAY_S = 5;
@@ -73,7 +74,12 @@ export class Persistence {
   /** Unix seconds of the last BGSAVE attempt (retry delay after a failure). */
   private lastBgsaveTry = 0;
 
-  constructor(readonly server: Server) {}
+  /** The append only file (aof/): hooked into loading, cron, shutdown, BGSAVE and INFO below. */
+  readonly aof: Aof;
+
+  constructor(readonly server: Server) {
+    this.aof = new Aof(server);
+  }
 
   /** stop-writes-on-bgsave-error: refuse writes after a failed background save. */
   writesRefused(): boolean {
@@ -96,9 +102,15 @@ export class Persistence {
 
   /**
    * True while an RDB snapshot runs (BGSAVE or a full sync to replicas) or a BGSAVE is still
-   * syncing/renaming its file: Redis's "RDB child".
+   * syncing/renaming its file: Redis's "RDB child". An AOF rewrite is not one (SAVE is allowed
+   * during it, BGSAVE answers "other child").
    */
   get rdbChildActive(): boolean {
+    return this.bgsave !== null || (currentSnapshot(this.server) !== null && !this.aof.rewriteInProgress);
+  }
+
+  /** Any snapshot (RDB or AOF rewrite) or pending BGSAVE: Redis's hasActiveChildProcess(). */
+  get childActive(): boolean {
     return this.bgsave !== null || currentSnapshot(this.server) !== null;
   }
 
@@ -119,6 +131,8 @@ export class Persistence {
 
   /** Loads dir/dbfilename at startup, if it exists. Throws (after logging) when it is corrupt. */
   async loadAtStartup(): Promise<void> {
+    // AOF hook: with appendonly yes the AOF is loaded instead of the RDB (Redis's rule).
+    if (await this.aof.loadAtStartup()) return;
     const file = this.rdbPath();
     if (!fs.existsSync(file)) return;
     const log = this.server.logger;
@@ -187,6 +201,12 @@ export class Persistence {
    * always scheduled (it starts from cron right after).
    */
   bgsaveCommand(schedule: boolean, inExec: boolean): BgsaveReply {
+    // AOF hook: a running AOF rewrite is Redis's "other child".
+    if (this.aof.rewriteInProgress) {
+      if (!schedule && !inExec) return 'other-child';
+      this.bgsaveScheduled = true;
+      return 'scheduled';
+    }
     if (this.rdbChildActive) return 'in-progress';
     if (inExec) {
       this.bgsaveScheduled = true;
@@ -197,7 +217,7 @@ export class Persistence {
 
   /** Starts a BGSAVE. Returns false if it could not start (logged). */
   startBgsave(): boolean {
-    if (this.rdbChildActive) return false;
+    if (this.childActive) return false;
     const server = this.server;
     const target = this.rdbPath();
     const tmp = tempRdbPath(target);
@@ -214,6 +234,8 @@ export class Persistence {
     }
     const job = { snap, dirtyAtStart: server.keyspace.dirty, startedAt: Date.now(), tmp };
     this.bgsave = job;
+    // A file that cannot be written makes the rest of the snapshot pointless.
+    sink.finished.catch((e: Error) => snap.cancel(e.message));
     server.logger.notice(`Background saving started by pid ${process.pid}`);
     snap.done
       .then(() => sink.finished)
@@ -260,7 +282,8 @@ export class Persistence {
 
   /** Save points and scheduled BGSAVEs (serverCron). */
   cron(): void {
-    if (this.loading || this.rdbChildActive) return;
+    this.aof.cron(); // AOF hook: scheduled/automatic rewrites, fsync, postponed writes
+    if (this.loading || this.childActive) return;
     if (this.bgsaveScheduled) {
       this.startBgsave();
       return;
@@ -295,6 +318,8 @@ export class Persistence {
       this.killSnapshot();
       fs.rmSync(tmp, { force: true });
     }
+    // AOF hook: stop a rewrite, flush and fsync the AOF (refused while the first one is written).
+    if (!this.aof.beforeShutdown()) return false;
     if (mode === 'nosave' || (mode === 'default' && this.savePoints().length === 0)) return true;
     log.notice('Saving the final RDB snapshot before exiting.');
     if (this.saveSync() !== null) {
@@ -331,7 +356,7 @@ export class Persistence {
   /** The `# Persistence` INFO section body, in Redis 7.0's field order. */
   info(): string[] {
     const snap = currentSnapshot(this.server);
-    const since = this.bgsave?.startedAt ?? snap?.startedAt;
+    const since = this.bgsave?.startedAt ?? (this.aof.rewriteInProgress ? undefined : snap?.startedAt);
     const done = snap?.keysWritten ?? 0;
     const total = snap?.keysTotal ?? 0;
     const lines = [
@@ -354,18 +379,10 @@ export class Persistence {
       'rdb_last_cow_size:0',
       `rdb_last_load_keys_expired:${this.lastLoadKeysExpired}`,
       `rdb_last_load_keys_loaded:${this.lastLoadKeysLoaded}`,
-      'aof_enabled:0',
-      'aof_rewrite_in_progress:0',
-      'aof_rewrite_scheduled:0',
-      'aof_last_rewrite_time_sec:-1',
-      'aof_current_rewrite_time_sec:-1',
-      'aof_last_bgrewrite_status:ok',
-      'aof_rewrites:0',
-      'aof_rewrites_consecutive_failures:0',
-      'aof_last_write_status:ok',
-      'aof_last_cow_size:0',
+      ...this.aof.info(),
       'module_fork_in_progress:0',
       'module_fork_last_cow_size:0',
+      ...this.aof.infoEnabled(),
     ];
     const lp = this.loadProgress;
     if (this.loading && lp !== null) {

@@ -239,43 +239,39 @@ export function snapshotSlotFree(m: MasterSide): boolean {
 
 /**
  * Disk target, payload ready: `$<len>\r\n` and the file, then the replica goes online and the
- * buffered stream follows at once (no ACK awaited in this mode).
+ * buffered stream follows at once (no ACK awaited in this mode). The file is opened right away
+ * (synchronously): a later snapshot may rename another file over the same path meanwhile.
  */
 export function sendBulkFile(m: MasterSide, r: ReplicaLink, file: string): void {
   const log = m.server.logger;
-  void (async () => {
-    let fh: fs.promises.FileHandle;
-    let size: number;
-    try {
-      fh = await fs.promises.open(file, 'r');
-      size = (await fh.stat()).size;
-    } catch (e) {
-      log.warning(`SYNC failed. Can't open/stat DB after BGSAVE: ${(e as Error).message}`);
-      r.c.close();
-      return;
-    }
-    const sock = r.c.socket;
-    if (!r.attached || sock === null || sock.destroyed) {
-      await fh.close();
-      return;
-    }
-    r.state = 'send_bulk';
-    sock.write(Buffer.from(`$${size}\r\n`, 'latin1'));
-    const rs: Readable = fh.createReadStream({ highWaterMark: 64 * 1024 });
-    r.bulk = rs;
-    rs.on('data', (chunk) => {
-      if (!sock.write(chunk as Buffer)) rs.pause(); // resumed by the master's drain handler
-    });
-    rs.on('end', () => {
-      r.bulk = null;
-      m.bulkSent(r);
-    });
-    rs.on('error', (e) => {
-      r.bulk = null;
-      log.warning(`Read error sending DB to replica: ${e.message}`);
-      r.c.close();
-    });
-  })();
+  const sock = r.c.socket;
+  if (!r.attached || sock === null || sock.destroyed) return;
+  let fd: number;
+  let size: number;
+  try {
+    fd = fs.openSync(file, 'r');
+    size = fs.fstatSync(fd).size;
+  } catch (e) {
+    log.warning(`SYNC failed. Can't open/stat DB after BGSAVE: ${(e as Error).message}`);
+    r.c.close();
+    return;
+  }
+  r.state = 'send_bulk';
+  sock.write(Buffer.from(`$${size}\r\n`, 'latin1'));
+  const rs: Readable = fs.createReadStream('', { fd, highWaterMark: 64 * 1024 });
+  r.bulk = rs;
+  rs.on('data', (chunk) => {
+    if (!sock.write(chunk as Buffer)) rs.pause(); // resumed by the master's drain handler
+  });
+  rs.on('end', () => {
+    r.bulk = null;
+    m.bulkSent(r);
+  });
+  rs.on('error', (e) => {
+    r.bulk = null;
+    log.warning(`Read error sending DB to replica: ${e.message}`);
+    r.c.close();
+  });
 }
 
 /** An RDB with only the header, the AUX fields and the trailer. */

@@ -16,6 +16,9 @@
  *  - ACKs, WAIT (REPLCONF GETACK fed before the loop sleeps), min-replicas-to-write, the
  *    SHUTDOWN wait for lagging replicas, ROLE and INFO.
  *
+ * Beside it: master-link.ts (per-replica state), master-replconf.ts (REPLCONF), master-sync.ts
+ * (full syncs), master-wait.ts (WAIT, SHUTDOWN wait), backlog.ts (the shared buffer).
+ *
  * A replica's socket belongs to this module once the client is flagged replica: its stream,
  * +FULLRESYNC/+CONTINUE, payloads and keepalives are written here, never through the reply
  * writer. A command from a replica that produces a reply gets the replica disconnected, as in
@@ -34,15 +37,9 @@ import { parseInt64 } from '../util/numbers.js';
 import { clientInfoLine } from '../commands/connection.js';
 import { currentSnapshot } from '../persistence/rdb/index.js';
 import { ReplBuffer } from './backlog.js';
-import {
-  ReplicaLink,
-  linkOf,
-  attachedLink,
-  CAPA_EOF,
-  CAPA_PSYNC2,
-  REQ_RDB_EXCLUDE_DATA,
-  REQ_RDB_EXCLUDE_FUNCTIONS,
-} from './master-link.js';
+import { ReplicaLink, linkOf, attachedLink, REQ_RDB_EXCLUDE_DATA } from './master-link.js';
+import { replconfCommand } from './master-replconf.js';
+import { AckWaits } from './master-wait.js';
 import {
   FullSync,
   SOCKET_HIGH_WATER,
@@ -59,23 +56,6 @@ function selectCommand(db: number): Buffer {
   return (SELECTS[db] ??= encodeCommand(['SELECT', String(db)]));
 }
 
-export const WAIT_ON_REPLICA_ERROR =
-  'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.';
-
-interface WaitRequest {
-  c: Client;
-  offset: number;
-  numreplicas: number;
-  /** The blocking module's entry: if it changed, the wait ended elsewhere (CLIENT UNBLOCK ERROR). */
-  entry: unknown;
-}
-
-interface ShutdownWait {
-  deadline: number;
-  resolve: (proceed: boolean) => void;
-  previousPause: Server['pause'];
-}
-
 export class MasterSide {
   failoverState: 'no-failover' | 'waiting-for-sync' | 'failover-in-progress' = 'no-failover';
   /** Redis `server.slaves`: every client that issued SYNC/PSYNC, in attach order. */
@@ -89,8 +69,7 @@ export class MasterSide {
   private noReplicasSince = Date.now();
   private beforeSleepScheduled = false;
   private getAckRequested = false;
-  private readonly waiters = new Map<Client, WaitRequest>();
-  private shutdownWait: ShutdownWait | null = null;
+  private readonly waits = new AckWaits(this);
   /** Redis `replication_cron_loops` (PING phase). */
   private cronLoops = 0;
   private lastReplCron = 0;
@@ -170,7 +149,7 @@ export class MasterSide {
     this.beforeSleepScheduled = false;
     for (const r of this.replicas) this.writeStream(r);
     this.trim();
-    if (this.waiters.size > 0) this.processWaiters();
+    this.waits.processWaiters();
   }
 
   /** Writes what an online replica is owed, up to the socket high-water mark. */
@@ -313,88 +292,14 @@ export class MasterSide {
   }
 
   // ---------------------------------------------------------------------------------------
-  // REPLCONF
+  // REPLCONF (master-replconf.ts), ACK
 
   replconfCommand(c: Client, argv: string[]): void {
-    if (argv.length % 2 === 0) {
-      c.w.error(Err.syntax);
-      return;
-    }
-    const r = linkOf(c);
-    for (let j = 1; j < argv.length; j += 2) {
-      const opt = argv[j]!.toLowerCase();
-      const val = argv[j + 1]!;
-      switch (opt) {
-        case 'listening-port': {
-          const port = parseInt64(val);
-          if (port === null) {
-            c.w.error(Err.notInteger);
-            return;
-          }
-          r.listeningPort = port;
-          break;
-        }
-        case 'ip-address':
-          if (val.length >= 256) {
-            c.w.error(`ERR REPLCONF ip-address provided by replica instance is too long: ${val.length} bytes`);
-            return;
-          }
-          r.announcedIp = val;
-          break;
-        case 'capa': {
-          const capa = val.toLowerCase();
-          if (capa === 'eof') r.capa |= CAPA_EOF;
-          else if (capa === 'psync2') r.capa |= CAPA_PSYNC2;
-          // Unknown capabilities are ignored: replicas may be newer than us.
-          break;
-        }
-        case 'ack':
-          // Never answered; only replicas may send it.
-          this.onAck(c, val);
-          return;
-        case 'getack':
-          // Never answered on a master. A replica's master link answers GETACK in its stream
-          // reader (with the offset before the GETACK itself), so nothing is left to do here.
-          return;
-        case 'rdb-only': {
-          const n = parseInt64(val);
-          if (n === null) {
-            c.w.error(Err.notInteger);
-            return;
-          }
-          if (n < 0 || n > 1) {
-            c.w.error('ERR value is out of range, value must between 0 and 1');
-            return;
-          }
-          r.rdbOnly = n === 1;
-          break;
-        }
-        case 'rdb-filter-only': {
-          const filters = splitArgs(val);
-          if (filters === null) {
-            c.w.error('ERR Missing rdb-filter-only values');
-            return;
-          }
-          // Everything is filtered out, except what is listed ("" = an empty RDB).
-          r.req |= REQ_RDB_EXCLUDE_DATA | REQ_RDB_EXCLUDE_FUNCTIONS;
-          for (const f of filters) {
-            if (f.toLowerCase() === 'functions') r.req &= ~REQ_RDB_EXCLUDE_FUNCTIONS;
-            else {
-              c.w.error(`ERR Unsupported rdb-filter-only option: ${f}`);
-              return;
-            }
-          }
-          break;
-        }
-        default:
-          c.w.error(`ERR Unrecognized REPLCONF option: ${argv[j]}`);
-          return;
-      }
-    }
-    c.w.ok();
+    replconfCommand(this, c, argv);
   }
 
-  private onAck(c: Client, val: string): void {
+  /** REPLCONF ACK <offset>: never answered; only replicas may send it. */
+  onAck(c: Client, val: string): void {
     const r = attachedLink(c);
     if (r === null) return;
     const offset = parseInt64(val);
@@ -403,7 +308,7 @@ export class MasterSide {
     r.ackTime = Date.now();
     // An EOF-framed sync ends silently: the first ACK says the replica loaded it (§4).
     if (r.holdUntilAck && r.state === 'online') this.startCommandStream(r);
-    if (this.waiters.size > 0 || this.shutdownWait !== null) this.scheduleBeforeSleep();
+    if (this.waits.active) this.scheduleBeforeSleep();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -735,7 +640,7 @@ export class MasterSide {
   cron(): void {
     this.startPendingSync();
     const now = Date.now();
-    if (this.shutdownWait !== null) this.checkShutdownWait(now);
+    this.waits.cron(now);
     if (now - this.lastReplCron < 1000) return;
     this.lastReplCron = now;
     this.replicationCron(now);
@@ -795,7 +700,7 @@ export class MasterSide {
   }
 
   onClientClosed(c: Client): void {
-    this.waiters.delete(c);
+    this.waits.forget(c);
     const r = attachedLink(c);
     if (r === null) return;
     this.server.logger.warning(`Connection with replica ${r.name} lost.`);
@@ -854,135 +759,36 @@ export class MasterSide {
   }
 
   // ---------------------------------------------------------------------------------------
-  // WAIT
+  // WAIT, SHUTDOWN (master-wait.ts)
 
   waitCommand(c: Client, argv: string[]): void {
-    if (this.repl.isReplica) {
-      c.w.error(WAIT_ON_REPLICA_ERROR);
-      return;
-    }
-    const numreplicas = parseInt64(argv[1]!);
-    if (numreplicas === null) {
-      c.w.error(Err.notInteger);
-      return;
-    }
-    const timeout = parseInt64(argv[2]!);
-    if (timeout === null) {
-      c.w.error('ERR timeout is not an integer or out of range');
-      return;
-    }
-    if (timeout < 0) {
-      c.w.error('ERR timeout is negative');
-      return;
-    }
-    if (timeout > 0 && timeout > Number.MAX_SAFE_INTEGER - Date.now()) {
-      c.w.error('ERR timeout is out of range');
-      return;
-    }
-    const offset = c.woff;
-    const acks = this.countAcks(offset);
-    if (acks >= numreplicas || c.flags.multi || !this.server.blocking.canBlock(c)) {
-      c.w.int(acks);
-      return;
-    }
-    this.server.blocking.blockKeyless(c, timeout, () => {
-      this.waiters.delete(c);
-      c.w.int(this.countAcks(offset));
-    });
-    this.waiters.set(c, { c, offset, numreplicas, entry: c.blockState });
-    // Ask every replica for an ACK before the event loop sleeps.
-    this.getAckRequested = true;
-    this.scheduleBeforeSleep();
+    this.waits.waitCommand(c, argv);
   }
 
   /** Online replicas that acknowledged at least `offset` (replicationCountAcksByOffset). */
-  private countAcks(offset: number): number {
+  countAcks(offset: number): number {
     let n = 0;
     for (const r of this.replicas) if (r.state === 'online' && r.ackOff >= offset) n++;
     return n;
   }
 
-  private processWaiters(): void {
-    for (const w of [...this.waiters.values()]) {
-      if (w.c.blockState !== w.entry || w.c.flags.closed) {
-        this.waiters.delete(w.c);
-        continue;
-      }
-      const n = this.countAcks(w.offset);
-      if (n < w.numreplicas) continue;
-      this.waiters.delete(w.c);
-      w.c.w.int(n);
-      this.server.blocking.unblock(w.c);
-    }
+  /** WAIT blocked: every replica is asked for an ACK before the event loop sleeps. */
+  requestAcks(): void {
+    this.getAckRequested = true;
+    this.scheduleBeforeSleep();
   }
 
-  // ---------------------------------------------------------------------------------------
-  // SHUTDOWN
-
-  /**
-   * Gives lagging replicas `shutdown-timeout` seconds to catch up (unless `now`): GETACK,
-   * writes paused, then resolves true to proceed, or false when SHUTDOWN ABORT cancelled it.
-   */
-  beforeShutdown(now: boolean): Promise<boolean> {
-    if (now || this.server.config.int('shutdown-timeout') === 0 || this.readyToShutdown()) {
-      this.logLaggingReplicas();
-      return Promise.resolve(true);
-    }
-    const server = this.server;
-    const previousPause = server.pause;
+  /** SHUTDOWN: replicas are asked for an ACK at once. */
+  sendGetack(): void {
     this.feedInternal(GETACK);
-    server.pause = { until: Infinity, writesOnly: true };
-    server.logger.notice('Waiting for replicas before shutting down.');
-    return new Promise<boolean>((resolve) => {
-      this.shutdownWait = { deadline: Date.now() + server.config.int('shutdown-timeout') * 1000, resolve, previousPause };
-    });
   }
 
-  private readyToShutdown(): boolean {
-    const off = this.repl.masterReplOffset;
-    for (const r of this.replicas) if (r.ackOff !== off) return false;
-    return true;
-  }
-
-  private checkShutdownWait(now: number): void {
-    const w = this.shutdownWait!;
-    if (now < w.deadline && !this.readyToShutdown()) return;
-    this.shutdownWait = null;
-    this.logLaggingReplicas();
-    this.endShutdownPause(w);
-    w.resolve(true);
-  }
-
-  private endShutdownPause(w: ShutdownWait): void {
-    const server = this.server;
-    if (w.previousPause !== null) server.pause = w.previousPause;
-    else server.unpause();
-  }
-
-  private logLaggingReplicas(): void {
-    const log = this.server.logger;
-    const off = this.repl.masterReplOffset;
-    const nowS = Math.floor(Date.now() / 1000);
-    let lagging = 0;
-    for (const r of this.replicas) {
-      if (r.ackOff === off) continue;
-      lagging++;
-      const lag = r.state === 'online' ? nowS - Math.floor(r.ackTime / 1000) : 0;
-      log.warning(`Lagging replica ${r.name} reported offset ${off - r.ackOff} behind master, lag=${lag}, state=${r.infoState}.`);
-    }
-    if (this.replicas.length > 0) {
-      log.notice(`${this.replicas.length - lagging} of ${this.replicas.length} replicas are in sync when shutting down.`);
-    }
+  beforeShutdown(now: boolean): Promise<boolean> {
+    return this.waits.beforeShutdown(now);
   }
 
   abortShutdownWait(): boolean {
-    const w = this.shutdownWait;
-    if (w === null) return false;
-    this.shutdownWait = null;
-    this.endShutdownPause(w);
-    this.server.logger.notice('Shutdown manually aborted.');
-    w.resolve(false);
-    return true;
+    return this.waits.abortShutdown();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -1056,64 +862,5 @@ export class MasterSide {
     lines.push(`mirra_full_sync_snapshots:${this.syncSnapshots}`);
     for (const [reason, n] of this.fullSyncReasons) lines.push(`mirra_full_sync_reason_${reason}:${n}`);
     return lines;
-  }
-}
-
-/**
- * Redis sdssplitargs for REPLCONF rdb-filter-only: words, with "double" (escapes) and 'single'
- * quotes. Null on unbalanced quotes.
- */
-function splitArgs(s: string): string[] | null {
-  const out: string[] = [];
-  let i = 0;
-  const n = s.length;
-  const isSpace = (ch: string): boolean => ch === ' ' || ch === '\n' || ch === '\r' || ch === '\t' || ch === '\v' || ch === '\f';
-  for (;;) {
-    while (i < n && isSpace(s[i]!)) i++;
-    if (i >= n) return out;
-    let cur = '';
-    let inDq = false;
-    let inSq = false;
-    for (;;) {
-      if (inDq) {
-        if (i >= n) return null;
-        const ch = s[i]!;
-        if (ch === '\\' && i + 3 < n && s[i + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 2, i + 4))) {
-          cur += String.fromCharCode(parseInt(s.slice(i + 2, i + 4), 16));
-          i += 3;
-        } else if (ch === '\\' && i + 1 < n) {
-          i++;
-          const e = s[i]!;
-          cur += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
-        } else if (ch === '"') {
-          // A closing quote must be followed by a space or the end.
-          if (i + 1 < n && !isSpace(s[i + 1]!)) return null;
-          inDq = false;
-          i++;
-          break;
-        } else cur += ch;
-      } else if (inSq) {
-        if (i >= n) return null;
-        const ch = s[i]!;
-        if (ch === '\\' && i + 1 < n && s[i + 1] === "'") {
-          i++;
-          cur += "'";
-        } else if (ch === "'") {
-          if (i + 1 < n && !isSpace(s[i + 1]!)) return null;
-          inSq = false;
-          i++;
-          break;
-        } else cur += ch;
-      } else {
-        if (i >= n) break;
-        const ch = s[i]!;
-        if (isSpace(ch)) break;
-        if (ch === '"') inDq = true;
-        else if (ch === "'") inSq = true;
-        else cur += ch;
-      }
-      i++;
-    }
-    out.push(cur);
   }
 }

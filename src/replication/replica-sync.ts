@@ -282,6 +282,10 @@ export class SyncLink {
   }
 
   private beginTransfer(): void {
+    const mode = this.server.config.str('repl-diskless-load');
+    if (mode !== 'disabled') {
+      this.server.logger.notice(`repl-diskless-load ${mode} is not implemented by Mirra: the payload is loaded through a temp file on disk`);
+    }
     // The temp file is created now, as Redis does, so a full disk fails before the transfer.
     const name = `temp-${Math.floor(Date.now() / 1000)}.${process.pid}.rdb`;
     try {

@@ -43,6 +43,11 @@ export class ReplicaSide implements SyncHost {
   /** The synchronised link. */
   private stream: MasterStream | null = null;
   private cached: CachedMaster | null = null;
+  /**
+   * The cached master discarded at +FULLRESYNC, kept only until the payload is accepted, so
+   * that a refused sync (mirra-replica-refuse-empty-master) leaves the replica as it was.
+   */
+  private stashedCache: CachedMaster | null = null;
   /** When the link went down (ms), 0 when never up since REPLICAOF (INFO shows -1). */
   private downSince = 0;
   private lastCron = 0;
@@ -52,6 +57,12 @@ export class ReplicaSide implements SyncHost {
   private refusedReason = '';
   /** Set by FAILOVER (master side) to ask the target with `PSYNC … FAILOVER`. */
   psyncFailover = false;
+  /**
+   * False until startFromConfig: a replica from the config file must not connect while the
+   * dataset loads at startup (the cron already runs then), or it would sync from a state the
+   * RDB's replication info is about to replace.
+   */
+  private started = false;
 
   constructor(readonly repl: Replication) {
     // A replica from the config file is a replica from the first instant (expiry, READONLY),
@@ -104,6 +115,7 @@ export class ReplicaSide implements SyncHost {
 
   /** Starts replicating from `replicaof` in the config, once the dataset is loaded. */
   startFromConfig(): void {
+    this.started = true;
     if (this.masterHost === null) return;
     this.becomeReplicaRole();
     const info = this.server.persistence.loadedReplInfo;
@@ -168,11 +180,13 @@ export class ReplicaSide implements SyncHost {
    * accept a partial resync; a replica caches its current master for the same reason.
    */
   setMaster(host: string, port: number): void {
+    this.started = true;
     const wasMaster = this.masterHost === null;
     this.becomeReplicaRole();
     // Cleared first so that dropping the current link does not reconnect to the old master.
     this.masterHost = null;
     if (this.stream !== null) this.stream.client.close();
+    this.disconnectAllBlockedClients();
     this.masterHost = host;
     this.masterPort = port;
     this.server.config.set('replicaof', { host, port });
@@ -209,6 +223,20 @@ export class ReplicaSide implements SyncHost {
     server.propagator.feedReplicas = true;
   }
 
+  /**
+   * Redis disconnectAllBlockedClients: a client blocked while we were a master (BLPOP, WAIT)
+   * could otherwise wait for something a replica never produces.
+   */
+  private disconnectAllBlockedClients(): void {
+    const server = this.server;
+    for (const c of [...server.clients.values()]) {
+      if (!c.flags.blocked || c.blockState === null) continue;
+      c.w.error('UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)');
+      c.flags.closeAfterReply = true;
+      server.blocking.unblock(c);
+    }
+  }
+
   private becomeReplicaRole(): void {
     this.server.logger.role = 'S';
     // Local writes on a writable replica stay local (§9).
@@ -233,6 +261,8 @@ export class ReplicaSide implements SyncHost {
 
   private connect(): void {
     if (this.masterHost === null) return;
+    // One attempt at a time: a superseded attempt must not sync behind our back.
+    if (this.link !== null) this.cancelHandshake(false);
     const link = new SyncLink(this, this.masterHost, this.masterPort);
     this.link = link;
     link.start();
@@ -270,10 +300,7 @@ export class ReplicaSide implements SyncHost {
   }
 
   /** +FULLRESYNC: the cached master is of no use any more. */
-  private stashedCache: CachedMaster | null = null;
   onFullResync(_link: SyncLink): void {
-    // Kept aside only so that a refused sync (mirra-replica-refuse-empty-master) leaves the
-    // replica exactly as it was.
     this.stashedCache = this.cached;
     this.discardCachedMaster();
   }
@@ -328,6 +355,8 @@ export class ReplicaSide implements SyncHost {
       this.stashedCache = null;
       this.repl.master.disconnectReplicas();
       this.repl.master.freeBacklog();
+      // AOF hook: the AOF stops for the sync and restarts with a rewrite of the new dataset.
+      server.persistence.aof.stopForFullSync();
       log.notice('MASTER <-> REPLICA sync: Flushing old data');
       this.flushAll();
       flushed = true;
@@ -344,6 +373,7 @@ export class ReplicaSide implements SyncHost {
       link.tmpPath = ''; // our RDB file now: never removed on failure
       log.notice('MASTER <-> REPLICA sync: Loading DB in memory');
       const result = await loadPayload(server, rdbPath);
+      server.persistence.aof.restartAfterFullSync(); // AOF hook: before the stream is applied
       this.logLoad(result.aux, result.keysLoaded, result.keysExpired);
       if (token.cancelled || link !== this.link) return;
       this.loadCancel = null;
@@ -358,6 +388,7 @@ export class ReplicaSide implements SyncHost {
       if (link === this.link) this.cancelHandshake(true);
     } finally {
       if (this.loadCancel === token) this.loadCancel = null;
+      if (flushed) server.persistence.aof.restartAfterFullSync(); // AOF hook (no-op when already on)
     }
   }
 
@@ -466,7 +497,7 @@ export class ReplicaSide implements SyncHost {
     const now = Date.now();
     if (now - this.lastCron < 1000) return;
     this.lastCron = now;
-    if (this.masterHost === null) return;
+    if (this.masterHost === null || !this.started) return;
     const log = this.server.logger;
     const timeout = this.server.config.int('repl-timeout') * 1000;
     const link = this.link;

@@ -9,8 +9,9 @@
  * keeps it stable across runs. For small encodings (int/embstr strings, listpacks, intsets) the
  * figure matches Redis byte for byte; for hashtable/skiplist/stream encodings it follows the
  * same formula but models allocation details (dict table size, skiplist node levels,
- * preallocated stream listpacks) by their expected values, and a quicklist's node layout is
- * modelled as if the list had been built by appending.
+ * preallocated stream listpacks, radix tree nodes) by their expected values, a quicklist's
+ * node layout is modelled as if the list had been built by appending, and a raw string's
+ * buffer is assumed exact (Redis over-allocates strings grown by APPEND/SETRANGE).
  */
 import type { Value } from '../types/value.js';
 import type { ListValue } from '../types/list.js';
@@ -34,10 +35,10 @@ const QUICKLIST_NODE = 40;
 const ZSET = 16;
 const ZSKIPLIST = 32;
 const ZSKIPLIST_MAXLEVEL = 32;
-const STREAM = 88;
+const STREAM = 80;
 const RAX_NODE = 4;
-const STREAM_CG = 48;
-const STREAM_CONSUMER = 48;
+const STREAM_CG = 40;
+const STREAM_CONSUMER = 24;
 const STREAM_NACK = 24;
 /** Empty listpack: 4-byte total length + 2-byte count + end marker. */
 const LP_EMPTY = 7;
@@ -166,6 +167,8 @@ export interface SizeContext {
   listFill: number;
   /** DEBUG QUICKLIST-PACKED-THRESHOLD */
   packedThreshold: number;
+  /** stream-node-max-bytes (caps a new stream node's preallocation). */
+  streamNodeMaxBytes?: number;
 }
 
 /** Bytes of the value object as Redis's objectComputeSize reports them. */
@@ -181,7 +184,7 @@ export function objectComputeSize(value: Value, samples: number, ctx: SizeContex
     case 'zset':
       return zsetSize(value, samples);
     case 'stream':
-      return streamSize(value, samples);
+      return streamSize(value, samples, ctx);
   }
 }
 
@@ -275,30 +278,41 @@ function zsetSize(z: ZSetValue, samples: number): number {
   return asize;
 }
 
-function streamSize(s: StreamValue, samples: number): number {
+/**
+ * Redis's streamRadixTreeMemoryUsage: IDs, nodes and a fixed per-node overhead. Mirra keeps no
+ * radix tree; a tree of n 16-byte keys has about 2n nodes (a compressed path and a leaf per
+ * key below the shared prefix), which is what is assumed.
+ */
+function radixTreeSize(elements: number): number {
+  const nodes = elements === 0 ? 1 : elements === 1 ? 2 : 2 * elements + 1;
+  return elements * 16 + nodes * (RAX_NODE + 8 * 30);
+}
+
+function streamSize(s: StreamValue, samples: number, ctx: SizeContext): number {
   const nodes = s.nodes;
-  // The radix tree: about one rax node per macro node key byte that is not shared; Redis
-  // counts numnodes * sizeof(raxNode). IDs share their high bytes, so ~2 nodes per entry key.
-  let asize = ROBJ + STREAM + RAX_NODE * (nodes.length * 2 + 1);
-  const lpAlloc = (bytes: number): number => mallocSize(Math.max(bytes, STREAM_LP_PREALLOC));
+  let asize = ROBJ + STREAM + radixTreeSize(nodes.length);
+  // Full nodes are shrunk to fit; the tail node was created with a 4 KB preallocation.
+  const maxBytes = ctx.streamNodeMaxBytes ?? 0;
+  const prealloc = maxBytes > 0 && maxBytes < STREAM_LP_PREALLOC ? maxBytes : STREAM_LP_PREALLOC;
+  const lpAlloc = (i: number): number => {
+    const bytes = nodes[i]!.bytes;
+    return mallocSize(i === nodes.length - 1 ? Math.max(bytes, prealloc) : bytes);
+  };
   if (nodes.length > 0) {
     let lp = 0;
     let n = 0;
     while (n < samples && n < nodes.length) {
-      lp += lpAlloc(nodes[n]!.bytes);
+      lp += lpAlloc(n);
       n++;
     }
     if (nodes.length <= n) asize += lp;
-    else {
-      asize += Math.floor(lp / n) * (nodes.length - 1);
-      asize += lpAlloc(nodes[nodes.length - 1]!.bytes);
-    }
+    else asize += Math.floor(lp / n) * (nodes.length - 1) + lpAlloc(nodes.length - 1);
   }
   for (const g of s.sortedGroups()) {
     const pending = g.pel.size;
-    asize += STREAM_CG + RAX_NODE * (pending * 2 + 1) + STREAM_NACK * pending;
+    asize += STREAM_CG + radixTreeSize(pending) + STREAM_NACK * pending;
     for (const consumer of g.sortedConsumers()) {
-      asize += STREAM_CONSUMER + consumer.name.length + RAX_NODE * (consumer.pel.size * 2 + 1);
+      asize += STREAM_CONSUMER + consumer.name.length + radixTreeSize(consumer.pel.size);
     }
   }
   return asize;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { MIRRA_BIN, hasRedis, tempDir, canConnect } from '../helpers/servers.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
@@ -61,8 +61,9 @@ async function stopServer(p: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function configAll(port: number): Promise<Map<string, string>> {
-  const c = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
+async function configAll(port: number, password?: string): Promise<Map<string, string>> {
+  const c = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  c.on('error', () => {});
   await c.connect();
   const flat = (await c.config('GET', '*')) as string[];
   c.disconnect();
@@ -181,14 +182,18 @@ test('config from stdin (-), alone and after a file; errors number lines like Re
 });
 
 /** Starts both servers with the same config file and overrides; returns both CONFIG GET *. */
-async function bothWith(file: string, extra: (kind: Kind, port: number, dir: string) => string[]): Promise<[Map<string, string>, Map<string, string>, string]> {
+async function bothWith(
+  file: string,
+  extra: (kind: Kind, port: number, dir: string) => string[],
+  password?: string,
+): Promise<[Map<string, string>, Map<string, string>, string]> {
   const out: Map<string, string>[] = [];
   let mirraLog = '';
   for (const kind of ['mirra', 'redis'] as const) {
     const port = await freePort();
     const dir = tempDir();
     const p = await startServer(kind, [file, ...extra(kind, port, dir)], port);
-    out.push(await configAll(port));
+    out.push(await configAll(port, password));
     await stopServer(p);
     if (kind === 'mirra') mirraLog = fs.readFileSync(path.join(dir, 'server.log'), 'utf8');
     fs.rmSync(dir, { recursive: true, force: true });
@@ -237,7 +242,6 @@ test('include, quoted values, save "", multi-argument directives: same values as
     [
       '# comment',
       '   # indented comment',
-      `include ${path.join(dir, 'inc.conf')}`,
       'save 900 1 300 10',
       'save 60 10000',
       'client-output-buffer-limit normal 0 0 0',
@@ -252,10 +256,13 @@ test('include, quoted values, save "", multi-argument directives: same values as
       'hash-max-ziplist-entries 64',
       'unixsocketperm 700',
       'shutdown-on-sigterm "nosave now"',
+      // Last: after an include, redis-server 7.0 stops adding up `save` lines (its
+      // reading_config_file flag is reset by the nested load); Mirra keeps adding them up.
+      `include ${path.join(dir, 'inc.conf')}`,
       '',
     ].join('\n'),
   );
-  const [m, r] = await bothWith(file, (_kind, port, d) => ['--port', String(port), '--logfile', path.join(d, 'server.log'), '--dir', d]);
+  const [m, r] = await bothWith(file, (_kind, port, d) => ['--port', String(port), '--logfile', path.join(d, 'server.log'), '--dir', d], 'with space and "quotes"');
   assertSameConfig(m, r, PER_RUN);
   assert.equal(m.get('save'), '900 1 300 10 60 10000');
   assert.equal(m.get('requirepass'), 'with space and "quotes"');

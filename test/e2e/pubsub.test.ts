@@ -58,8 +58,9 @@ test('ioredis: channel and pattern subscriptions receive messages; PUBLISH count
   assert.deepEqual(await pub.pubsub('NUMSUB', 'news', 'none'), ['news', 1, 'none', 0]);
   assert.equal(await pub.pubsub('NUMPAT'), 1);
   assert.deepEqual(((await pub.pubsub('CHANNELS', 's*')) as string[]).sort(), ['sport']);
-  await sub.unsubscribe();
-  await sub.punsubscribe();
+  // (ioredis's argument-less unsubscribe waits for a zero count; name the channels.)
+  await sub.unsubscribe('news', 'sport');
+  await sub.punsubscribe('n*');
   assert.equal(await pub.publish('news', 'again'), 0);
   assert.equal(await pub.pubsub('NUMPAT'), 0);
 });
@@ -120,8 +121,10 @@ test('raw RESP2: exact frames, counts, unsubscribe from nothing, subscribed-mode
   assert.equal(await pub.publish('xy', 'hello'), 1);
   exp = '*4\r\n$8\r\npmessage\r\n$2\r\nx*\r\n$2\r\nxy\r\n$5\r\nhello\r\n';
   assert.equal(await c.read(exp.length), exp);
-  exp = '*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:2\r\n*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:1\r\n';
-  assert.equal(await c.roundtrip(cmd('UNSUBSCRIBE'), exp.length), exp);
+  // Unsubscribing from everything goes through the channels in table order (Redis: hash order).
+  const frame = (ch: string, n: number): string => `*3\r\n$11\r\nunsubscribe\r\n$1\r\n${ch}\r\n:${n}\r\n`;
+  const all = await c.roundtrip(cmd('UNSUBSCRIBE'), frame('a', 2).length * 2);
+  assert.ok(all === frame('a', 2) + frame('b', 1) || all === frame('b', 2) + frame('a', 1), all);
   exp = '*3\r\n$12\r\npunsubscribe\r\n$4\r\nnope\r\n:1\r\n*3\r\n$12\r\npunsubscribe\r\n$2\r\nx*\r\n:0\r\n';
   assert.equal(await c.roundtrip(cmd('PUNSUBSCRIBE', 'nope', 'x*'), exp.length), exp);
   // Still subscribed to a shard channel: still restricted.

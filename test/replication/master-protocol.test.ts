@@ -114,7 +114,8 @@ async function readCommand(r: FakeReplica): Promise<string[]> {
 
 test('diskless full sync: keepalives, +FULLRESYNC, $EOF framing, stream held until the first ACK', async () => {
   await cli.set('before', 'sync');
-  redisCli(srv.port, 'config', 'set', 'repl-diskless-sync-delay', '2');
+  // Long enough for at least one once-a-second keepalive before the snapshot starts.
+  redisCli(srv.port, 'config', 'set', 'repl-diskless-sync-delay', '3');
   const fullBefore = Number(info('stats').sync_full);
   main = await replica();
   await main.handshake({ port: 7777 });

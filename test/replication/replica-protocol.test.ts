@@ -8,6 +8,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMirra, redisCli, type ServerHandle } from '../helpers/servers.js';
 import { waitFor } from '../helpers/wait.js';
+import { RawConn } from '../helpers/raw.js';
 import { FakeMaster, type FakeConn, resp, buildRdb } from './replica-fake-master.js';
 
 const A = 'a'.repeat(40);
@@ -188,6 +189,53 @@ test('transfer progress in INFO, ROLE state sync', async () => {
   await waitFor(() => cli(srv.port, 'role').endsWith('connect\n-1'), 'ROLE connect');
   assert.equal(info(srv.port).slave_repl_offset, '0'); // from the cached master
 });
+
+test('while the payload loads, clients get -LOADING and the loop keeps serving', async () => {
+  const { fm, srv } = await setup();
+  const entries: [string, string][] = [];
+  for (let i = 0; i < 200000; i++) entries.push([`key:${i}`, `value:${i}`]);
+  const rdb = buildRdb({ 0: entries });
+  const conn = await fm.nextConn();
+  await conn.acceptHandshake();
+  const c = await RawConn.connect(srv.port);
+  conn.write(Buffer.concat([Buffer.from(`+FULLRESYNC ${A} 0\r\n$${rdb.length}\r\n`), rdb]));
+  const replies = new Set<string>();
+  let loadingSeen = 0;
+  // The connection stays usable throughout: each GET gets an answer while the load runs.
+  const deadline = Date.now() + 20000;
+  while (!replies.has('$1') && Date.now() < deadline) {
+    c.write('*2\r\n$3\r\nGET\r\n$7\r\nkey:199\r\n');
+    const first = await c.read(1);
+    const rest = first === '-' ? await readLine(c) : first === '$' ? await readLine(c) : '';
+    if (first === '-') {
+      replies.add(`-${rest}`);
+      loadingSeen++;
+    }
+    else if (rest === '-1') replies.add('nil');
+    else {
+      await c.read(Number(rest) + 2);
+      replies.add('$1');
+    }
+  }
+  c.close();
+  assert.ok(replies.has('-LOADING Redis is loading the dataset in memory'), [...replies].join(' | '));
+  assert.ok(replies.has('$1'));
+  assert.ok(loadingSeen > 1, 'the load spans several turns of the event loop');
+  assert.equal(cli(srv.port, 'dbsize'), '200000');
+});
+
+/** Reads up to CRLF (the CRLF consumed, not returned). */
+async function readLine(c: RawConn): Promise<string> {
+  let line = '';
+  for (;;) {
+    const ch = await c.read(1);
+    if (ch === '\r') {
+      await c.read(1);
+      return line;
+    }
+    line += ch;
+  }
+}
 
 test('link lost: cached master, PSYNC <id> <offset+1>, +CONTINUE with a new id shifts ids', async () => {
   const { fm, srv } = await setup();

@@ -151,6 +151,26 @@ test('live stream: expiries, INCRBYFLOAT, SPOP, MULTI, EVAL effects, SELECT; ACK
   assert.equal(info(replica.port).master_repl_offset, off);
 });
 
+test('logically expired keys are hidden on the replica until the master deletes them', async () => {
+  redisCli(master.port, 'debug', 'set-active-expire', '0');
+  try {
+    redisCli(master.port, 'set', 'exp:k', 'v', 'PX', '300');
+    await waitFor(() => redisCli(replica.port, 'exists', 'exp:k') === '1', 'key replicated');
+    const size = Number(redisCli(replica.port, 'dbsize'));
+    await new Promise((r) => setTimeout(r, 400));
+    // Expired for readers, but only the master deletes it.
+    assert.equal(redisCli(replica.port, 'get', 'exp:k'), '');
+    assert.equal(redisCli(replica.port, 'exists', 'exp:k'), '0');
+    assert.equal(redisCli(replica.port, 'pttl', 'exp:k'), '-2');
+    assert.equal(Number(redisCli(replica.port, 'dbsize')), size);
+    // The master's lazy expiry propagates a DEL.
+    assert.equal(redisCli(master.port, 'get', 'exp:k'), '');
+    await waitFor(() => Number(redisCli(replica.port, 'dbsize')) === size - 1, 'DEL from the master applied');
+  } finally {
+    redisCli(master.port, 'debug', 'set-active-expire', '1');
+  }
+});
+
 test('a cut link resumes with a partial resync (sync_partial_ok grows on the master)', async () => {
   const before = Number(info(master.port, 'stats').sync_partial_ok);
   const fullBefore = Number(info(master.port, 'stats').sync_full);

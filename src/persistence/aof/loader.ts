@@ -18,7 +18,7 @@
  *
  * Deviations kept on purpose: Redis runs whatever command the file holds without checking
  * arity; Mirra refuses commands with the wrong number of arguments and commands that can
- * never be in an AOF (neither writes nor may-replicate, e.g. SHUTDOWN, CONFIG, DEBUG), so a
+ * never be in an AOF (neither writes nor replicated, e.g. SHUTDOWN, CONFIG, DEBUG), so a
  * damaged or hand-edited file cannot make the loader run administrative commands.
  */
 import fs from 'node:fs';
@@ -41,8 +41,11 @@ const SLICE_MS = 4;
 /** Commands replayed between two clock checks. */
 const CHECK_EVERY = 64;
 
-/** Commands that may appear in an AOF although they are neither writes nor may-replicate. */
-const AOF_CONTROL = new Set(['select', 'multi', 'exec', 'discard', 'ping']);
+/**
+ * Commands that may appear in an AOF although not flagged `write`: transaction and database
+ * control, and the may-replicate ones (COMMAND INFO does not expose that flag).
+ */
+const AOF_CONTROL = new Set(['select', 'multi', 'exec', 'discard', 'ping', 'publish', 'spublish', 'eval', 'evalsha', 'fcall', 'script', 'function']);
 
 export interface AofLoadEnv {
   server: Server;
@@ -52,6 +55,14 @@ export interface AofLoadEnv {
   appendfilename: string;
   loadTruncated: boolean;
   progress: LoadProgress | null;
+  /** Set to the main reason when loading fails (the caller's error message). */
+  error: string;
+}
+
+/** Logs a fatal loading error and remembers it as the reason. */
+function fatal(env: AofLoadEnv, msg: string): void {
+  env.server.logger.warning(msg);
+  env.error = msg;
 }
 
 export interface AofLoadResult {
@@ -78,7 +89,7 @@ export async function loadAofFiles(env: AofLoadEnv, am: AofManifest): Promise<Ao
       total += fs.statSync(path.join(env.dir, f.name)).size;
     } catch (e) {
       // A file listed in the manifest but missing on disk is fatal (getBaseAndIncrAppendOnlyFilesSize).
-      log.warning(`Unable to obtain the AOF file ${f.name} length. stat: ${osErrorText(e as NodeJS.ErrnoException)}`);
+      fatal(env, `Unable to obtain the AOF file ${f.name} length. stat: ${osErrorText(e as NodeJS.ErrnoException)}`);
       return { status: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'failed' : 'open-err', totalSize: 0, baseSize: 0 };
     }
   }
@@ -100,7 +111,7 @@ export async function loadAofFiles(env: AofLoadEnv, am: AofManifest): Promise<Ao
     if (status === 'empty' && !isBase) status = 'ok';
     if (status === 'truncated' && !last) {
       status = 'failed';
-      log.warning('Fatal error: the truncated file is not the last file');
+      fatal(env, 'Fatal error: the truncated file is not the last file');
     }
     if (status === 'open-err' || status === 'failed' || status === 'not-exist') {
       return { status: status === 'not-exist' ? 'failed' : status, totalSize: 0, baseSize: 0 };
@@ -111,7 +122,6 @@ export async function loadAofFiles(env: AofLoadEnv, am: AofManifest): Promise<Ao
 
 /** loadSingleAppendOnlyFile. */
 export async function loadSingleAofFile(env: AofLoadEnv, name: string): Promise<AofLoadStatus> {
-  const log = env.server.logger;
   const file = path.join(env.dir, name);
   let fh: fs.promises.FileHandle;
   try {
@@ -119,17 +129,17 @@ export async function loadSingleAofFile(env: AofLoadEnv, name: string): Promise<
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') {
-      log.warning(`The append log file ${name} doesn't exist: ${osErrorText(err)}`);
+      fatal(env, `The append log file ${name} doesn't exist: ${osErrorText(err)}`);
       return 'not-exist';
     }
-    log.warning(`Fatal error: can't open the append log file ${name} for reading: ${osErrorText(err)}`);
+    fatal(env, `Fatal error: can't open the append log file ${name} for reading: ${osErrorText(err)}`);
     return 'open-err';
   }
   const replay = new Replayer(env.server, name);
   try {
     const size = (await fh.stat()).size;
     if (size === 0) return 'empty';
-    const input = new FileInput(fh);
+    const input = new FileInput(fh, size);
     await input.fill(5);
     if (input.available >= 5 && input.buf.toString('latin1', 0, 5) === 'REDIS') {
       const ok = await loadRdbPart(env, name, input);
@@ -139,7 +149,7 @@ export async function loadSingleAofFile(env: AofLoadEnv, name: string): Promise<
     if (r === 'ok' || r === 'failed') return r;
     return await handleTruncation(env, name, file, r.validUpTo);
   } catch (e) {
-    log.warning(`Unrecoverable error reading the append only file ${name}: ${(e as Error).message}`);
+    fatal(env, `Unrecoverable error reading the append only file ${name}: ${(e as Error).message}`);
     return 'failed';
   } finally {
     replay.close();
@@ -192,7 +202,8 @@ async function loadRdbPart(env: AofLoadEnv, name: string, input: FileInput): Pro
   } catch (e) {
     const msg = e instanceof RdbError ? e.message : String(e);
     log.warning(msg);
-    log.warning(
+    fatal(
+      env,
       oldStyle
         ? `Error reading the RDB preamble of the AOF file ${name}, AOF loading aborted`
         : `Error reading the RDB base file ${name}, AOF loading aborted`,
@@ -236,7 +247,8 @@ async function replayCommands(
       continue;
     }
     if (r === BAD) {
-      log.warning(
+      fatal(
+        env,
         `Bad file format reading the append only file ${name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>`,
       );
       return 'failed';
@@ -254,7 +266,7 @@ async function replayCommands(
     if (argv[0]!.toLowerCase() === 'multi' && !replay.inMulti) validBeforeMulti = start;
     const err = replay.run(argv);
     if (err !== null) {
-      log.warning(err);
+      fatal(env, err);
       return 'failed';
     }
     if (!replay.inMulti) validUpTo = input.offset;
@@ -285,7 +297,8 @@ async function handleTruncation(env: AofLoadEnv, name: string, file: string, val
       log.warning(`Error truncating the AOF file ${name}: ${osErrorText(e as NodeJS.ErrnoException)}`);
     }
   }
-  log.warning(
+  fatal(
+    env,
     `Unexpected end of file reading the append only file ${name}. You can: ` +
       '1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. ' +
       "2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.",
@@ -304,7 +317,10 @@ class FileInput {
   private bufOff = 0;
   private eof = false;
 
-  constructor(private readonly fh: fs.promises.FileHandle) {}
+  constructor(
+    private readonly fh: fs.promises.FileHandle,
+    private readonly size: number,
+  ) {}
 
   get offset(): number {
     return this.bufOff + this.pos;
@@ -322,7 +338,13 @@ class FileInput {
     if (this.available >= need) return true;
     if (this.eof) return false;
     const rest = this.buf.subarray(this.pos);
-    const want = Math.max(READ_CHUNK, need - rest.length);
+    // Never more than the file still holds: a corrupt length must not make us allocate it.
+    const left = this.size - (this.bufOff + this.buf.length);
+    const want = Math.min(Math.max(READ_CHUNK, need - rest.length), left);
+    if (want <= 0) {
+      this.eof = true;
+      return false;
+    }
     const chunk = Buffer.allocUnsafe(want);
     let got = 0;
     while (got < want) {
@@ -392,7 +414,7 @@ export class Replayer {
     if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
       return `Wrong number of arguments for '${spec.fullName}' reading the append only file ${this.file}`;
     }
-    if (!spec.isWrite && !spec.flags.has('may_replicate') && !AOF_CONTROL.has(top.name)) {
+    if (!spec.isWrite && !AOF_CONTROL.has(top.name)) {
       return `Command '${spec.fullName}' can't be replayed from the append only file ${this.file}`;
     }
     const c = this.client;

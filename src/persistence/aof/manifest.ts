@@ -59,6 +59,8 @@ export class AofManifest {
   currBaseSeq = 0;
   /** Sequence of the last incr file created (the next one is +1). */
   currIncrSeq = 0;
+  /** Changed since it was read or last written (persisting a clean manifest is skipped). */
+  dirty = false;
 
   clone(): AofManifest {
     const m = new AofManifest();
@@ -67,6 +69,7 @@ export class AofManifest {
     m.history = this.history.map((i) => ({ ...i }));
     m.currBaseSeq = this.currBaseSeq;
     m.currIncrSeq = this.currIncrSeq;
+    m.dirty = this.dirty;
     return m;
   }
 
@@ -91,6 +94,7 @@ export class AofManifest {
     const seq = ++this.currBaseSeq;
     const info: AofInfo = { name: baseFileName(appendfilename, seq, rdbFormat), seq, type: 'b' };
     this.base = info;
+    this.dirty = true;
     return info;
   }
 
@@ -99,6 +103,7 @@ export class AofManifest {
     const seq = ++this.currIncrSeq;
     const info: AofInfo = { name: incrFileName(appendfilename, seq), seq, type: 'i' };
     this.incr.push(info);
+    this.dirty = true;
     return info;
   }
 
@@ -111,6 +116,7 @@ export class AofManifest {
       const ai = this.incr.shift()!;
       ai.type = 'h';
       this.history.push(ai);
+      this.dirty = true;
     }
   }
 

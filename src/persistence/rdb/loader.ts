@@ -40,6 +40,10 @@ export interface LoaderOptions {
   merge?: boolean;
 }
 
+function duplicate(key: string): RdbError {
+  return new RdbError(`Duplicate key '${key.slice(0, 64)}' found in RDB file`);
+}
+
 export class RdbLoader {
   /** True once EOF and the checksum were read. */
   finished = false;
@@ -185,16 +189,18 @@ export class RdbLoader {
       this.opts.warn?.(`rdbLoadObject skipping empty key: ${key}`);
       return;
     }
-    if (db.dict.has(key)) {
-      if (this.opts.merge !== true) throw new RdbError(`Duplicate key '${key.slice(0, 64)}' found in RDB file`);
-      db.dict.delete(key);
-      db.expires.delete(key);
-    }
     if (expire !== -1 && this.opts.isMaster && expire < this.opts.now()) {
+      if (db.dict.has(key) && this.opts.merge !== true) throw duplicate(key);
       this.keysExpired++;
       return;
     }
+    // One hash lookup per key: a duplicate shows as a dict that did not grow.
+    const before = db.dict.size;
     db.add(key, value);
+    if (db.dict.size === before) {
+      if (this.opts.merge !== true) throw duplicate(key);
+      db.expires.delete(key);
+    }
     if (expire !== -1) db.expires.set(key, expire);
     this.keysLoaded++;
   }
