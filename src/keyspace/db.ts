@@ -45,7 +45,7 @@ export class Db {
     if (when > this.ks.env.now()) return false;
     // Redis's keyIsExpired: nothing expires while the AOF is replayed (see Keyspace.loading).
     if (this.ks.loading) return false;
-    if (!this.ks.env.mayExpire()) return true;
+    if (!this.ks.env.mayExpire()) return this.ks.env.ignoreExpiry?.() !== true;
     this.deleteExpired(key);
     return true;
   }

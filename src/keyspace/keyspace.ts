@@ -14,8 +14,14 @@ import { Db } from './db.js';
 export interface KeyspaceEnv {
   /** Cached milliseconds clock (one value per event-loop turn / per command). */
   now(): number;
-  /** False on a replica (unless the caller is its master link): expired keys are only hidden. */
+  /** False on a replica: expired keys are only hidden (the master sends the DEL). */
   mayExpire(): boolean;
+  /**
+   * True while a command from our master runs: for it no key is ever expired (Redis's
+   * expireIfNeeded returns 0 for the master client), so the replica applies the stream
+   * exactly as the master did whatever the clocks say.
+   */
+  ignoreExpiry?(): boolean;
   /** A key was removed because it expired (propagate DEL, notify, count). */
   onExpired(db: Db, key: string): void;
 }

@@ -88,7 +88,25 @@ export class Replication implements StreamSink {
 
   /** Starts replicating from `replicaof` in the config, once the dataset is loaded. */
   startFromConfig(): void {
+    this.adoptLoadedHistory();
     this.replica.startFromConfig();
+  }
+
+  /**
+   * A master restarted from an RDB that carries replication info (repl-id, repl-offset) keeps
+   * its new replid but accepts the saved one as replid2 up to repl-offset + 1, with its offset
+   * rebased and a backlog ready, so the replicas of its previous life continue with a partial
+   * resync (Redis 7.0 loadDataFromDisk, replication.md §8). A replica handles the same info
+   * itself (it becomes its cached master).
+   */
+  private adoptLoadedHistory(): void {
+    const info = this.server.persistence.loadedReplInfo;
+    if (info === null || this.isReplica) return;
+    this.replid2 = info.replid;
+    this.secondReplOffset = info.offset + 1;
+    this.masterReplOffset = info.offset;
+    this.master.createBacklog();
+    this.server.logger.notice(`Restarted with replication history ${info.replid}:${info.offset}: replicas may resume partially`);
   }
 
   onClientClosed(c: Client): void {

@@ -102,7 +102,8 @@ export class Server {
     };
     this.keyspace = new Keyspace(config.int('databases'), {
       now: () => this.clock.ms,
-      mayExpire: () => !this.repl.isReplica || this.currentClientIsMaster,
+      mayExpire: () => !this.repl.isReplica,
+      ignoreExpiry: () => this.currentClientIsMaster,
       onExpired: (db, key) => this.onKeyExpired(db, key),
     });
     this.repl = new Replication(this);
