@@ -64,6 +64,12 @@ export function processCommand(c: Client, argv: string[]): void {
       rejectCommand(c, Err.misconf, top);
       return;
     }
+    // AOF hook: writes are refused while the AOF cannot be written or fsynced.
+    const aofError = isWrite ? server.persistence.aof.writeErrorReply() : null;
+    if (aofError !== null) {
+      rejectCommand(c, aofError, top);
+      return;
+    }
     if (isWrite && !server.repl.enoughGoodReplicas()) {
       rejectCommand(c, Err.noReplicas, top);
       return;

@@ -1,7 +1,7 @@
 /**
  * The replication command family: SYNC, PSYNC, REPLCONF, WAIT (master side, replication/
  * master.ts), ROLE (master form here, replica form from replication/replica.ts) and
- * REPLICAOF / SLAVEOF (replica side).
+ * REPLICAOF / SLAVEOF (replica side), FAILOVER (replication/failover.ts).
  */
 import type { Client } from '../net/client.js';
 import type { CommandDef } from './spec.js';
@@ -24,6 +24,10 @@ function role(c: Client): void {
   else repl.master.roleReply(c);
 }
 
+function failover(c: Client, argv: string[]): void {
+  c.server.repl.master.failover.command(c, argv);
+}
+
 function replicaof(c: Client, argv: string[]): void {
   c.server.repl.replica.replicaof(c, argv[1]!, argv[2]!);
 }
@@ -36,4 +40,5 @@ export const replicationCommands: CommandDef[] = [
   { name: 'role', handler: role },
   { name: 'replicaof', handler: replicaof },
   { name: 'slaveof', handler: replicaof },
+  { name: 'failover', handler: failover },
 ];

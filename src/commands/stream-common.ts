@@ -21,7 +21,6 @@ import { Err } from '../protocol/errors.js';
 import { lookupKeyRead } from './keys-lookup.js';
 
 export const ERR_INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';
-export const U64 = 18446744073709551615n;
 
 /** The SCG_INVALID_ENTRIES_READ marker. */
 export const INVALID_ENTRIES_READ = -1;
@@ -81,11 +80,28 @@ export function writeStream(c: Client, key: string): StreamValue | undefined | n
   return v;
 }
 
+/** Entries whose fields total less than this are encoded as one string (one buffer write). */
+const SMALL_ENTRY = 512;
+
 /** One entry: [id, [field, value, ...]]. */
 export function writeEntry(c: Client, id: StreamId, fields: string[]): void {
   const w = c.w;
+  const idText = formatId(id);
+  let total = 0;
+  for (let i = 0; i < fields.length && total < SMALL_ENTRY; i++) total += fields[i]!.length;
+  if (total < SMALL_ENTRY) {
+    // Each write into the reply buffer crosses into native code; a small entry is cheaper to
+    // encode as one string and write once.
+    let s = '*2\r\n$' + idText.length + '\r\n' + idText + '\r\n*' + fields.length + '\r\n';
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      s += '$' + f.length + '\r\n' + f + '\r\n';
+    }
+    w.rawString(s);
+    return;
+  }
   w.array(2);
-  w.bulk(formatId(id));
+  w.bulk(idText);
   w.array(fields.length);
   for (let i = 0; i < fields.length; i++) w.bulk(fields[i]!);
 }
@@ -134,12 +150,11 @@ export function groupLag(s: StreamValue, g: StreamGroup): number | null {
  * streamCreateConsumer with the default flags: dirty++ and the `xgroup-createconsumer` event
  * (Redis does not signal the key as modified for it).
  */
-export function createConsumer(c: Client, s: StreamValue, g: StreamGroup, name: string, key: string): StreamConsumer {
+export function createConsumer(c: Client, g: StreamGroup, name: string, key: string): StreamConsumer {
   const consumer = g.createConsumer(name, Date.now());
   const ks = c.server.keyspace;
   ks.dirty++;
   ks.notify(c.db, key, 't', 'xgroup-createconsumer');
-  void s;
   return consumer;
 }
 

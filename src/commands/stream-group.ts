@@ -163,7 +163,7 @@ export function xgroupCreateconsumerCommand(c: Client, argv: string[]): void {
     c.w.int(0);
     return;
   }
-  createConsumer(c, ctx.s!, ctx.g!, argv[4]!, argv[2]!);
+  createConsumer(c, ctx.g!, argv[4]!, argv[2]!);
   c.w.int(1);
 }
 
@@ -428,7 +428,7 @@ export function xclaimCommand(c: Client, argv: string[]): void {
   // it from their own clocks).
   if (deliverytime === -1 || deliverytime < 0 || deliverytime > now) deliverytime = now;
   let consumer = g.consumers.get(argv[3]!);
-  if (consumer === undefined) consumer = createConsumer(c, s!, g, argv[3]!, key);
+  if (consumer === undefined) consumer = createConsumer(c, g, argv[3]!, key);
   consumer.seenTime = now;
   const token = c.w.beginDeferred();
   let n = 0;
@@ -526,7 +526,7 @@ export function xautoclaimCommand(c: Client, argv: string[]): void {
   }
   const now = Date.now();
   let consumer = g.consumers.get(argv[3]!);
-  if (consumer === undefined) consumer = createConsumer(c, s!, g, argv[3]!, key);
+  if (consumer === undefined) consumer = createConsumer(c, g, argv[3]!, key);
   consumer.seenTime = now;
   const ks = c.server.keyspace;
   const prop = c.server.propagator;

@@ -23,8 +23,7 @@ function subcommandSyntaxError(c: Client, sub: string): void {
   c.w.error(`ERR unknown subcommand or wrong number of arguments for '${sub.slice(0, 128)}'. Try XINFO HELP.`);
 }
 
-function writeLag(c: Client, s: StreamValue, lag: number | null): void {
-  void s;
+function writeLag(c: Client, lag: number | null): void {
   if (lag === null) c.w.nullBulk();
   else c.w.int(lag);
 }
@@ -113,7 +112,7 @@ export function xinfoStreamCommand(c: Client, argv: string[]): void {
     if (g.entriesRead === -1) w.nullBulk();
     else w.int(g.entriesRead);
     w.bulk('lag');
-    writeLag(c, s, groupLag(s, g));
+    writeLag(c, groupLag(s, g));
     w.bulk('pel-count');
     w.int(g.pel.size);
     w.bulk('pending');
@@ -173,7 +172,7 @@ export function xinfoGroupsCommand(c: Client, argv: string[]): void {
     if (g.entriesRead === -1) w.nullBulk();
     else w.int(g.entriesRead);
     w.bulk('lag');
-    writeLag(c, s, groupLag(s, g));
+    writeLag(c, groupLag(s, g));
   }
 }
 

@@ -98,10 +98,10 @@ function replyHistory(c: Client, s: StreamValue, consumer: StreamConsumer, start
 }
 
 /** The consumer for a group read: looked up (refreshing its seen time) or created. */
-function lookupOrCreateConsumer(c: Client, db: Db, key: string, s: StreamValue, g: StreamGroup, gr: GroupRead): StreamConsumer {
+function lookupOrCreateConsumer(c: Client, db: Db, key: string, g: StreamGroup, gr: GroupRead): StreamConsumer {
   let consumer = g.consumers.get(gr.consumerName);
   if (consumer === undefined) {
-    consumer = createConsumer(c, s, g, gr.consumerName, key);
+    consumer = createConsumer(c, g, gr.consumerName, key);
     if (gr.noack) c.server.propagator.also(db.id, ['XGROUP', 'CREATECONSUMER', key, g.name, consumer.name]);
   }
   consumer.seenTime = Date.now();
@@ -238,7 +238,7 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
     }
     if (!serve) continue;
     // Redis 7.0 looks the consumer up (creating it) only for a stream it serves.
-    if (gr !== null) consumer = lookupOrCreateConsumer(c, db, key, s, g!, gr);
+    if (gr !== null) consumer = lookupOrCreateConsumer(c, db, key, g!, gr);
     if (served++ === 0) token = c.w.beginDeferred();
     if (c.w.proto === 2) c.w.array(2);
     c.w.bulk(key);
@@ -288,7 +288,7 @@ function serveBlocked(c: Client, db: Db, key: string, keys: string[], ids: Strea
   }
   if (!(s.lastId > gt)) return false;
   let consumer: StreamConsumer | null = null;
-  if (gr !== null) consumer = lookupOrCreateConsumer(c, db, key, s, g!, gr);
+  if (gr !== null) consumer = lookupOrCreateConsumer(c, db, key, g!, gr);
   if (c.w.proto === 2) {
     c.w.array(1);
     c.w.array(2);

@@ -9,6 +9,7 @@ import { ZSetValue } from '../types/zset.js';
 import type { KeyPredicate } from '../types/rank-tree.js';
 import { Err } from '../protocol/errors.js';
 import { lookupKeyRead } from './keys-lookup.js';
+import { formatDoubleReply } from '../util/numbers.js';
 
 export const ERR_MINMAX_FLOAT = 'ERR min or max is not a float';
 export const ERR_MINMAX_LEX = 'ERR min or max not valid string range item';
@@ -282,17 +283,23 @@ export function storeZsetResult(c: Client, dst: string, z: ZSetValue, event: str
 
 /**
  * Writes one element of a member list: RESP3 WITHSCORES elements are [member, score] pairs,
- * RESP2 ones are flat.
+ * RESP2 ones are flat. Small elements are encoded as one string and written at once: every
+ * write into the reply buffer crosses into native code, which dominated range replies.
  */
 export function writeElement(c: Client, member: string, score: number, withscores: boolean): void {
   const w = c.w;
-  if (withscores) {
-    if (w.proto === 3) w.array(2);
+  if (member.length > 256) {
+    if (withscores && w.proto === 3) w.array(2);
     w.bulk(member);
-    w.double(score);
-  } else {
-    w.bulk(member);
+    if (withscores) w.double(score);
+    return;
   }
+  let s = '$' + member.length + '\r\n' + member + '\r\n';
+  if (withscores) {
+    const d = formatDoubleReply(score);
+    s = w.proto === 3 ? '*2\r\n' + s + ',' + d + '\r\n' : s + '$' + d.length + '\r\n' + d + '\r\n';
+  }
+  w.rawString(s);
 }
 
 /** Array header for `n` elements written with writeElement. */

@@ -135,7 +135,8 @@ export class Client {
     this.lastInteraction = this.server.clock.ms;
     this.server.stats.netInputBytes += chunk.length;
     this.parser.feed(chunk);
-    if (this.parser.bufferedBytes > this.server.parserLimits.maxQueryBuffer) {
+    // As in Redis, the replication stream from our master is exempt from the limit.
+    if (this.parser.bufferedBytes > this.server.parserLimits.maxQueryBuffer && !this.flags.master) {
       this.server.logger.warning(`Closing client that reached max query buffer length: ${this.describe()}`);
       this.close();
       return;
@@ -152,6 +153,10 @@ export class Client {
     this.processing = true;
     try {
       while (!this.flags.blocked && !this.flags.closeAfterReply && !this.inputPaused) {
+        // A peer that pipelines without reading its replies: stop running its commands once
+        // they back up (the rest wait in the parser; flush() pauses the socket until 'drain').
+        // Checked per command, since one read can hold thousands of commands with big replies.
+        if (this.outputBytes > OUTPUT_HIGH_WATER && !this.flags.replica && !this.flags.master) break;
         let argv: string[] | null;
         try {
           argv = this.parser.next();
@@ -191,6 +196,8 @@ export class Client {
       this.w.discard();
       return;
     }
+    // AOF hook (appendfsync always): replies wait until what they acknowledge is on disk.
+    if (this.w.pending > 0 && this.server.persistence.aof.holdReply(this)) return;
     const chunks = this.w.take();
     // A replica link carries only the replication stream (written by the master side).
     if (chunks !== null && this.flags.replica && !this.flags.monitor && this.server.repl.master.replicaGeneratedReply(this)) return;
@@ -226,6 +233,9 @@ export class Client {
     if (this.inputPaused) {
       this.inputPaused = false;
       this.socket?.resume();
+      this.processInput();
+    } else if (!this.parser.idle) {
+      // Commands left waiting by an output backlog (see processInput).
       this.processInput();
     }
   }

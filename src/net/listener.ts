@@ -41,7 +41,7 @@ export class Listeners {
   bound: string[] = [];
 
   constructor(private readonly server: Server) {
-    server.config.onApply('port', () => this.rebind('Unable to listen on this port'));
+    server.config.onApply('port', () => this.rebind('Unable to listen on this port. Check server logs.'));
     server.config.onApply('bind', () => this.rebind('Failed to bind to specified addresses.'));
   }
 

@@ -17,7 +17,8 @@
  *    SHUTDOWN wait for lagging replicas, ROLE and INFO.
  *
  * Beside it: master-link.ts (per-replica state), master-replconf.ts (REPLCONF), master-sync.ts
- * (full syncs), master-wait.ts (WAIT, SHUTDOWN wait), backlog.ts (the shared buffer).
+ * (full syncs), master-wait.ts (WAIT, SHUTDOWN wait), backlog.ts (the shared buffer),
+ * failover.ts (FAILOVER: checked on ACKs before the loop sleeps and on the cron).
  *
  * A replica's socket belongs to this module once the client is flagged replica: its stream,
  * +FULLRESYNC/+CONTINUE, payloads and keepalives are written here, never through the reply
@@ -40,6 +41,7 @@ import { ReplBuffer } from './backlog.js';
 import { ReplicaLink, linkOf, attachedLink, REQ_RDB_EXCLUDE_DATA } from './master-link.js';
 import { replconfCommand } from './master-replconf.js';
 import { AckWaits } from './master-wait.js';
+import { Failover, type FailoverState } from './failover.js';
 import {
   FullSync,
   SOCKET_HIGH_WATER,
@@ -57,7 +59,8 @@ function selectCommand(db: number): Buffer {
 }
 
 export class MasterSide {
-  failoverState: 'no-failover' | 'waiting-for-sync' | 'failover-in-progress' = 'no-failover';
+  /** FAILOVER (failover.ts): its state is INFO's master_failover_state. */
+  readonly failover = new Failover(this);
   /** Redis `server.slaves`: every client that issued SYNC/PSYNC, in attach order. */
   readonly replicas: ReplicaLink[] = [];
   /** The full sync in progress (Redis: the RDB child serving replicas). */
@@ -94,6 +97,15 @@ export class MasterSide {
 
   get server(): Server {
     return this.repl.server;
+  }
+
+  get failoverState(): FailoverState {
+    return this.failover.state;
+  }
+
+  /** FAILOVER waits for an ACK: checked before the event loop sleeps (Redis beforeSleep). */
+  scheduleFailoverCheck(): void {
+    this.scheduleBeforeSleep();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -150,6 +162,8 @@ export class MasterSide {
     for (const r of this.replicas) this.writeStream(r);
     this.trim();
     this.waits.processWaiters();
+    // Last: a failover that starts demotes this node (Redis updateFailoverStatus).
+    this.failover.update(Date.now());
   }
 
   /** Writes what an online replica is owed, up to the socket high-water mark. */
@@ -308,7 +322,7 @@ export class MasterSide {
     r.ackTime = Date.now();
     // An EOF-framed sync ends silently: the first ACK says the replica loaded it (§4).
     if (r.holdUntilAck && r.state === 'online') this.startCommandStream(r);
-    if (this.waits.active) this.scheduleBeforeSleep();
+    if (this.waits.active || this.failover.state === 'waiting-for-sync') this.scheduleBeforeSleep();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -641,6 +655,7 @@ export class MasterSide {
     this.startPendingSync();
     const now = Date.now();
     this.waits.cron(now);
+    this.failover.update(now);
     if (now - this.lastReplCron < 1000) return;
     this.lastReplCron = now;
     this.replicationCron(now);
@@ -652,7 +667,7 @@ export class MasterSide {
     const log = this.server.logger;
     const nowS = Math.floor(now / 1000);
     // PING in the stream, so replicas can detect a dead master (counted in the offsets).
-    if (this.cronLoops % cfg.int('repl-ping-replica-period') === 0 && this.replicas.length > 0 && this.failoverState === 'no-failover') {
+    if (this.cronLoops % cfg.int('repl-ping-replica-period') === 0 && this.replicas.length > 0 && !this.failover.suppressesPing) {
       this.feedInternal(PING);
     }
     // Keepalives for replicas waiting for a snapshot (or for a disk one to finish).

@@ -253,6 +253,8 @@ export class SyncLink {
         log.notice(`Full resync from master: ${id}:${this.initialOffset}`);
       }
       this.host.onFullResync(this);
+      // FAILOVER: the target took over (a full resync is unusual but not a failure, §14).
+      if (this.host.psyncFailover) this.server.repl.master.failover.targetAccepted();
       this.beginTransfer();
       return;
     }
@@ -265,8 +267,10 @@ export class SyncLink {
       const rest = line.slice(10);
       const newId = rest.length === 40 ? rest : null;
       const leftover = this.inbuf;
+      const failover = this.host.psyncFailover;
       this.detach();
       this.host.onContinue(this, newId, leftover);
+      if (failover) this.server.repl.master.failover.targetAccepted();
       return;
     }
     if (line.startsWith('-NOMASTERLINK') || line.startsWith('-LOADING')) {
@@ -276,6 +280,13 @@ export class SyncLink {
     }
     if (!line.startsWith('-ERR')) log.warning(`Unexpected reply to PSYNC from master: ${line}`);
     else log.notice(`Master does not support PSYNC or is in error state (reply: ${line})`);
+    if (this.host.psyncFailover) {
+      // A FAILOVER target that refused must not be asked for SYNC instead (we would end up
+      // replicating from our own replica): the failover is aborted (Redis abortFailover).
+      this.fail(false);
+      this.server.repl.master.failover.targetRefused(line);
+      return;
+    }
     log.notice('Retrying with SYNC...');
     this.socket!.write('SYNC\r\n');
     this.beginTransfer();

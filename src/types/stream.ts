@@ -133,6 +133,17 @@ export class StreamNode {
     this.baseBytes = b;
   }
 
+  /** A copy (entry field arrays are immutable once stored, so they are shared). */
+  clone(): StreamNode {
+    const n = new StreamNode(this.masterId, this.masterFields);
+    n.ids.push(...this.ids);
+    n.fields.push(...this.fields);
+    n.deleted = this.deleted;
+    n.lastId = this.lastId;
+    n.baseBytes = this.baseBytes;
+    return n;
+  }
+
   /** lpBytes() of the node's listpack. */
   get bytes(): number {
     return this.baseBytes + lpIntSize(this.ids.length) + lpIntSize(this.deleted);
@@ -316,6 +327,32 @@ export class StreamValue {
 
   get size(): number {
     return this.length;
+  }
+
+  /**
+   * A deep copy with the same node layout, metadata, groups, PELs and consumers (Redis's
+   * streamDup, used by COPY).
+   */
+  dup(): StreamValue {
+    const s = new StreamValue();
+    for (const n of this.nodes) s.nodes.push(n.clone());
+    s.length = this.length;
+    s.lastId = this.lastId;
+    s.maxDeletedId = this.maxDeletedId;
+    s.entriesAdded = this.entriesAdded;
+    for (const g of this.sortedGroups()) {
+      const ng = s.createGroup(g.name, g.lastId, g.entriesRead)!;
+      g.pel.forEach((id, _s, nack) => {
+        ng.addPending(id, nack.deliveryTime, nack.deliveryCount);
+      });
+      for (const cons of g.sortedConsumers()) {
+        const nc = ng.createConsumer(cons.name, cons.seenTime);
+        cons.pel.forEach((id) => {
+          ng.assignPending(nc, id);
+        });
+      }
+    }
+    return s;
   }
 
   /** Every live entry in id order. */

@@ -119,6 +119,17 @@ export class ZSetValue {
     return this.tree.size;
   }
 
+  /** A deep copy in the same encoding (Redis's zsetDup, used by COPY). */
+  dup(): ZSetValue {
+    const members: string[] = [];
+    const scores: number[] = [];
+    this.tree.forEach((m, s) => {
+      members.push(m);
+      scores.push(s);
+    });
+    return new ZSetValue(this.encoding, RankTree.fromSorted(members, scores));
+  }
+
   /** [member, score] ascending by (score, member). */
   entries(): IterableIterator<[string, number]> {
     return this.tree.entries();

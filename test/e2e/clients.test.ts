@@ -178,7 +178,8 @@ test('timeout: idle clients are closed; busy, subscribed and blocked clients are
     const sub = await RawConn.connect(srv.port);
     const blocked = await RawConn.connect(srv.port);
     sub.write('SUBSCRIBE ch\r\n');
-    assert.match(await sub.read(34), /subscribe/);
+    const subscribed = '*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n';
+    assert.equal(await sub.read(subscribed.length), subscribed);
     blocked.write('BLPOP timeout:list 0\r\n');
     const t0 = Date.now();
     let pings = 0;
@@ -253,7 +254,7 @@ test('requirepass: AUTH, HELLO AUTH and NOAUTH texts byte for byte as Redis', wi
     await nr.quit();
     assert.equal(await io.config('SET', 'requirepass', ''), 'OK');
     assert.equal((await rawReply(m.port, 'PING\r\n')).data, '+PONG\r\n');
-    const [x, y] = await Promise.all([rawReply(m.port, 'AUTH pw\r\n'), rawReply(r.port, 'CONFIG SET requirepass ""\r\nAUTH pw\r\n')]);
+    const [x, y] = await Promise.all([rawReply(m.port, 'AUTH pw\r\n'), rawReply(r.port, 'AUTH pw\r\nCONFIG SET requirepass ""\r\nAUTH pw\r\n')]);
     assert.equal(x.data, '-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n');
     assert.ok(y.data.endsWith(x.data));
     io.disconnect();

@@ -39,7 +39,7 @@ test('appendfsync always: no acknowledged write is lost across kill -9', async (
   const args = ['--appendonly', 'yes', '--appendfsync', 'always'];
   const s = await mirra(tempDir('mirra-aof-always-'), args);
   const c = client(s.port);
-  const n = 400;
+  const n = 250;
   for (let i = 0; i < n; i++) assert.equal(await c.set(`k${i}`, `v${i}`), 'OK');
   await c.incrbyfloat('f', '0.5');
   const s2 = await crashAndRestart(s, args);
@@ -85,13 +85,13 @@ test('BGREWRITEAOF with writes continuing gives the right dataset after kill -9 
   const s = await mirra(tempDir('mirra-aof-rw-'), args);
   const c = client(s.port);
   // Enough data for the snapshot to take a while, so that writes land during the rewrite.
-  for (let b = 0; b < 20; b++) {
+  for (let b = 0; b < 6; b++) {
     const p = c.pipeline();
     for (let i = 0; i < 5000; i++) p.hset(`big:${b * 5000 + i}`, 'f', 'x'.repeat(20), 'g', String(i));
     await p.exec();
   }
   await writeDataset(s.port, 'a');
-  const w = writers(s.port, 3);
+  const w = writers(s.port, 2);
   let during = 0;
   for (const preamble of ['yes', 'no', 'yes']) {
     await c.config('SET', 'aof-use-rdb-preamble', preamble);
@@ -176,4 +176,26 @@ test('BGREWRITEAOF replies and automatic rewrite on growth', async () => {
   assert.equal(inf.aof_last_bgrewrite_status, 'ok');
   assert.equal(inf.aof_rewrites_consecutive_failures, '0');
   await s.stop();
+});
+
+test('a replica with appendonly yes: AOF rewritten after the full sync, the stream appended', async () => {
+  const master = await mirra(tempDir('mirra-aof-master-'), ['--repl-diskless-sync-delay', '0']);
+  const rargs = ['--appendonly', 'yes'];
+  const replica = await mirra(tempDir('mirra-aof-replica-'), rargs);
+  const mc = client(master.port);
+  const rc = client(replica.port);
+  await rc.set('local-only', 'x'); // in the replica's AOF before the sync: must be gone after it
+  await writeDataset(master.port, 'a');
+  await rc.replicaof('127.0.0.1', String(master.port));
+  await waitFor(async () => (await info(replica.port, 'replication')).master_link_status === 'up', 'replica link up');
+  await waitRewriteDone(replica.port, 1);
+  await writeDataset(master.port, 'b');
+  assert.equal(await mc.wait(1, 5000), 1);
+  const want = await digest(master.port);
+  assert.equal(await digest(replica.port), want);
+  const r2 = await crashAndRestart(replica, rargs);
+  assert.equal(await digest(r2.port), want, 'the replica AOF holds exactly the master dataset');
+  assert.equal(await client(r2.port).exists('local-only'), 0);
+  await r2.stop();
+  await master.stop();
 });

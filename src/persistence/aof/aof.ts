@@ -37,9 +37,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Server } from '../../server/server.js';
+import type { Client } from '../../net/client.js';
 import type { StreamSink } from '../../server/propagate.js';
 import { ConfigError } from '../../config/config.js';
-import { osErrorText } from '../../server/logger.js';
+import { osErrorText as loggerErrorText } from '../../server/logger.js';
 import { encodeCommand } from '../../protocol/encode.js';
 import { startSnapshot, currentSnapshot, fileSink, type Snapshot, type SnapshotSink, type LoadProgress } from '../rdb/index.js';
 import { fsyncDir } from '../rdb/files.js';
@@ -102,6 +103,11 @@ export class Aof implements StreamSink {
   private postponedSince = 0;
   private fsyncOffset = 0;
   private lastFsyncSec = 0;
+  /** Bytes ever written to AOF files, and how many of them replies may acknowledge (always). */
+  private writtenTotal = 0;
+  private releasedTotal = 0;
+  /** Clients whose replies wait for the next fsync (appendfsync always). */
+  private readonly held = new Set<Client>();
   private fsyncsPending = 0;
   /** Background fsync/close jobs run one after the other (Redis's bio thread). */
   private bgChain: Promise<void> = Promise.resolve();
@@ -166,6 +172,12 @@ export class Aof implements StreamSink {
       this.selectedDb = db;
     }
     this.append(encoded);
+    if (this.policy === 'always') {
+      // Written and fsynced once for everything this event-loop turn produced; the replies
+      // are held until then (holdReply), as Redis does in beforeSleep.
+      this.scheduleFlush();
+      return;
+    }
     if (argv.length === 1 && a0 === 'MULTI') {
       // The propagator feeds MULTI, the ops and EXEC in one go: write them as one.
       this.inTransaction = true;
@@ -201,9 +213,13 @@ export class Aof implements StreamSink {
    */
   flush(force: boolean): void {
     const fd = this.fd;
-    if (fd === null) return;
+    if (fd === null) {
+      this.releaseHeld();
+      return;
+    }
     const log = this.server.logger;
     if (this.pendingBytes === 0) {
+      this.releaseHeld();
       // everysec: writes of a quiet period still get their fsync about a second later.
       if (this.policy === 'everysec' && this.fsyncOffset !== this.currentSize && this.nowSec() > this.lastFsyncSec && this.fsyncsPending === 0) {
         this.backgroundFsync(fd);
@@ -238,7 +254,11 @@ export class Aof implements StreamSink {
     this.postponedSince = 0;
     this.currentSize += total;
     this.lastIncrSize += total;
-    if (this.noFsyncOnRewrite && currentSnapshot(this.server) !== null) return;
+    this.writtenTotal += total;
+    if (this.noFsyncOnRewrite && currentSnapshot(this.server) !== null) {
+      this.releaseHeld();
+      return;
+    }
     if (this.policy === 'always') {
       try {
         fs.fdatasyncSync(fd);
@@ -252,6 +272,41 @@ export class Aof implements StreamSink {
     } else if (this.policy === 'everysec' && this.nowSec() > this.lastFsyncSec && this.fsyncsPending === 0) {
       this.backgroundFsync(fd);
     }
+    this.releaseHeld();
+  }
+
+  /**
+   * Client.flush asks before sending replies: with appendfsync always, while commands are
+   * buffered or written but not fsynced, the replies wait (the client is flushed again right
+   * after the fsync). Replies of reads wait too: Redis promises that acknowledged *or
+   * observed* writes are on disk.
+   */
+  holdReply(c: Client): boolean {
+    if (this.policy !== 'always' || this.fd === null) return false;
+    if (this.pendingBytes === 0 && this.releasedTotal === this.writtenTotal) return false;
+    this.held.add(c);
+    this.scheduleFlush();
+    return true;
+  }
+
+  /**
+   * writeCommandsDeniedByDiskError's AOF part: while the AOF is on and its last write or
+   * background fsync failed, write commands get this error (without the leading '-').
+   */
+  writeErrorReply(): string | null {
+    if (this.state === 'off') return null;
+    const err = this.lastWriteError ?? this.bgFsyncError;
+    return err === null ? null : `MISCONF Errors writing to the AOF file: ${err}`;
+  }
+
+  /** Everything written is as durable as the policy makes it: held replies may go. */
+  private releaseHeld(): void {
+    if (this.pendingBytes > 0 && this.fd !== null) return;
+    this.releasedTotal = this.writtenTotal;
+    if (this.held.size === 0) return;
+    const clients = [...this.held];
+    this.held.clear();
+    for (const c of clients) c.flush();
   }
 
   private onWriteError(fd: number, err: PartialWriteError): void {
@@ -582,6 +637,7 @@ export class Aof implements StreamSink {
     this.pending = [];
     this.pendingBytes = 0;
     this.inTransaction = false;
+    this.releaseHeld();
   }
 
   /** A replica about to flush its data for a full sync stops the AOF (readSyncBulkPayload). */
@@ -791,6 +847,7 @@ export class Aof implements StreamSink {
     this.fd = null;
     this.pending = [];
     this.pendingBytes = 0;
+    this.releaseHeld();
     fs.rm(path.join(this.dirPath, tempIncrFileName(this.filename)), { force: true }, () => undefined);
     this.rewriteScheduled = true;
   }
@@ -920,6 +977,18 @@ export class Aof implements StreamSink {
       `aof_delayed_fsync:${this.delayedFsync}`,
     ];
   }
+}
+
+/** strerror() texts of the I/O errors an AOF meets, beyond the logger's common table. */
+const IO_ERRORS: Record<string, string> = {
+  EBADF: 'Bad file descriptor',
+  EIO: 'Input/output error',
+  EDQUOT: 'Disk quota exceeded',
+  EFBIG: 'File too large',
+};
+
+function osErrorText(e: NodeJS.ErrnoException): string {
+  return (e.code !== undefined ? IO_ERRORS[e.code] : undefined) ?? loggerErrorText(e);
 }
 
 function isPublish(name: string): boolean {

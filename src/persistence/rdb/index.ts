@@ -12,11 +12,11 @@
  *   - Every chunk goes to every sink, in order. A sink returning false from write() pauses the
  *     slices until its onDrain callback fires (writes made by commands meanwhile still get
  *     serialised into the pending output). On success each sink's end() is called once, after
- *     the 8-byte CRC64 trailer. Sinks must not throw; a dead consumer should swallow writes and
+ *     the last byte (the 8-byte CRC64 trailer in RDB format). Sinks must not throw; a dead consumer should swallow writes and
  *     return true.
  *   - One snapshot per server at a time (startSnapshot throws otherwise; check currentSnapshot()).
  *     Before emptying the dataset for a full sync, cancel the running snapshot (Redis kills the
- *     RDB child there too): `server.persistence.killSnapshot(reason)`.
+ *     RDB child there too): `server.persistence.killSnapshot()`.
  *   - AUX order written: redis-ver, redis-bits, ctime, used-mem, then opts.aux as given, then
  *     aof-base (1 with opts.aofBase).
  *   - format: 'commands' produces the AOF base in RESP command form instead (SELECT, SET,
