@@ -179,7 +179,6 @@ export class Failover {
         break;
       }
     }
-    log.notice(`DEBUG update target=${this.targetHost}:${this.targetPort} r=${r === null ? 'null' : r.ackOff + '/' + r.ip + '/' + r.listeningPort} offset=${offset}`);
     if (r !== null && r.ackOff === offset) {
       log.notice(`Failover target ${this.targetHost}:${this.targetPort} is synced, failing over.`);
       this.demote();

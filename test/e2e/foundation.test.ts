@@ -39,6 +39,6 @@ test('inline commands and pipelining', async () => {
 test('protocol error closes the connection', async () => {
   const c = await RawConn.connect(srv.port);
   const exp = "-ERR Protocol error: expected '$', got 'x'\r\n";
-  assert.equal(await c.roundtrip('*1\r\nx', exp.length), exp);
+  assert.equal(await c.roundtrip('*1\r\nx\r\n', exp.length), exp);
   assert.ok(await c.waitClosed());
 });

@@ -38,9 +38,9 @@ function run(s: Server, c: Client, ...argv: string[]): string {
 
 /** Swaps the AOF's file descriptor; returns the previous one. */
 function swapFd(s: Server, fd: number): number {
-  const aof = s.persistence.aof as unknown as { fd: number };
-  const old = aof.fd;
-  aof.fd = fd;
+  const w = s.persistence.aof.writer as unknown as { fdValue: number };
+  const old = w.fdValue;
+  w.fdValue = fd;
   return old;
 }
 
@@ -61,7 +61,7 @@ test('everysec: a failing write refuses writes with MISCONF until it succeeds ag
   const text = fs.readFileSync(incr, 'latin1');
   assert.match(text, /\$1\r\na\r\n\$1\r\n1\r\n[\s\S]*\$1\r\nb\r\n\$1\r\n2\r\n[\s\S]*\$1\r\nc\r\n\$1\r\n3\r\n/);
   s.persistence.aof.stop();
-  await s.persistence.aof.drainBackground();
+  await s.persistence.aof.writer.drainBackground();
 });
 
 test('always: a write error stops the server', async () => {
@@ -70,10 +70,10 @@ test('always: a write error stops the server', async () => {
   const ro = fs.openSync(incr, 'r');
   const good = swapFd(s, ro);
   run(s, c, 'SET', 'b', '2');
-  s.persistence.aof.flush(false); // what the end of the event-loop turn does
+  s.persistence.aof.writer.flush(false); // what the end of the event-loop turn does
   assert.deepEqual(exits, [1]);
   swapFd(s, good);
   fs.closeSync(ro);
   s.persistence.aof.stop();
-  await s.persistence.aof.drainBackground();
+  await s.persistence.aof.writer.drainBackground();
 });

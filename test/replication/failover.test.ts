@@ -233,18 +233,28 @@ test('a target refusing PSYNC FAILOVER: -LOADING is retried, -ERR aborts the fai
   assert.match(full, /^\+FULLRESYNC [0-9a-f]{40} \d+$/);
   await fake.rdbEof();
   cli(m.port, 'set', 'k', 'v');
+  // Like a real replica, the fake acknowledges all it was sent, again and again (the master's
+  // PING moves the offset at its own pace).
+  const acker = setInterval(() => {
+    if (!fake.closed) fake.send('REPLCONF', 'ACK', info(m.port).master_repl_offset!);
+  }, 100);
+  after(() => clearInterval(acker));
+  await waitFor(() => {
+    const i = info(m.port);
+    return i.slave0?.includes(`offset=${i.master_repl_offset}`) ?? false;
+  }, 'the fake replica ACKed');
   const before = info(m.port);
-  fake.send('REPLCONF', 'ACK', before.master_repl_offset!);
-  await waitFor(() => info(m.port).slave0?.includes(`offset=${before.master_repl_offset}`) ?? false, 'the fake replica ACKed');
   assert.equal(cli(m.port, 'failover', 'to', '127.0.0.1', String(targetPort)), 'OK');
   await waitFor(() => psyncs.length >= 2, 'two PSYNC FAILOVER attempts', 10000).catch((e: Error) => {
     throw new Error(`${e.message}; PSYNCs ${JSON.stringify(psyncs)}; before ${JSON.stringify(before)} now ${JSON.stringify(info(m.port))}; log:\n${m.log().slice(-3000)}`);
   });
-  const expected = ['PSYNC', before.master_replid!, String(Number(before.master_repl_offset) + 1), 'FAILOVER'];
-  assert.deepEqual(psyncs[0], expected);
-  assert.deepEqual(psyncs[1], expected);
+  clearInterval(acker);
   await waitFor(() => info(m.port).master_failover_state === 'no-failover', 'the failover aborted');
   const end = info(m.port);
+  // Our whole history is offered: PSYNC <replid> <master_repl_offset + 1> FAILOVER (§2.3).
+  const expected = ['PSYNC', before.master_replid!, String(Number(end.second_repl_offset)), 'FAILOVER'];
+  assert.deepEqual(psyncs[0], expected);
+  assert.deepEqual(psyncs[1], expected);
   assert.equal(end.role, 'master');
   assert.equal(end.master_replid2, before.master_replid);
   assert.notEqual(end.master_replid, before.master_replid);

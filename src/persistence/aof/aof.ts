@@ -1,38 +1,28 @@
 /**
- * The append only file, Redis 7.0 multi-part layout (aof.md): state, appending the propagated
- * stream, fsync policy, rewrites (BGREWRITEAOF), startup, shutdown and INFO.
+ * The append only file, Redis 7.0 multi-part layout (aof.md): state, what is appended,
+ * rewrites (BGREWRITEAOF), startup, shutdown and INFO. Writing and fsync policy: writer.ts;
+ * loading: loader.ts; manifest: manifest.ts; base files: base-writer.ts.
  *
- * Files live in <dir>/<appenddirname>/ and are listed by the manifest (manifest.ts); commands
- * are appended to the last incr file. States, as Redis's aof_state:
+ * Files live in <dir>/<appenddirname>/ and are listed by the manifest; ops are appended to the
+ * last incr file. States, as Redis's aof_state:
  *
  *   off           nothing is written.
- *   on            every propagated op is appended (SELECT first when its db differs from the
- *                 last one written; PUBLISH is replication-only, as in Redis).
+ *   on            every propagated op is appended (the AOF is a local sink of the propagator,
+ *                 so it also gets what a replica applies from its master), with SELECT first
+ *                 when its db differs from the last one written (a new incr file starts with
+ *                 "unknown"). PUBLISH is replication-only, as in Redis.
  *   wait_rewrite  being turned on (CONFIG SET appendonly yes, or after a replica's full
  *                 sync): ops go to a temp incr file while the first rewrite writes the base;
  *                 the rewrite's success renames both into place and switches to `on`.
  *
- * Writing. The AOF is a local sink of the propagator (propagate.ts), which feeds it inside the
- * command call, before the client's reply is flushed. Each op (a MULTI…EXEC group as one) is
- * written to the file right there with a synchronous write(2): an acknowledged write is in
- * the page cache before the reply leaves, so a crash of the process alone (kill -9) never
- * loses it, whatever the policy. Then:
- *   always    fdatasync before returning (the reply waits for the disk);
- *   everysec  a background fdatasync (libuv thread pool) at most once per second; while one
- *             runs, writes are postponed (buffered) up to 2 s, then written anyway and
- *             counted in aof_delayed_fsync — Redis's rule, because write(2) may block behind a
- *             running fsync on the same file;
- *   no        the OS decides.
- * A write error with `always` exits (the contract cannot be kept); otherwise the data stays
- * buffered, aof_last_write_status is err and writes are retried from cron.
- *
  * Rewrites use the fork-less point-in-time snapshot (rdb/snapshot.ts): at the start a new incr
  * file (seq+1) is opened and new ops go there at once; the snapshot writes the new base into
- * `temp-rewriteaof-bg-<pid>.aof` (RDB with aof-base=1, or commands: base-writer.ts); when it
+ * `temp-rewriteaof-bg-<pid>.aof` (RDB with aof-base=1, or commands: base-writer.ts); once it
  * is durable the base is renamed into place, the previous base and incr files become history
  * in an atomically replaced manifest, and history files are deleted (unless
  * aof-disable-auto-gc). Only one snapshot runs at a time: a rewrite asked for while another
- * snapshot (BGSAVE, full sync) runs is scheduled and started from cron.
+ * snapshot (BGSAVE, full sync) runs — or inside EXEC, where ops of the transaction are still
+ * to be propagated — is scheduled and started from cron.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,13 +30,15 @@ import type { Server } from '../../server/server.js';
 import type { Client } from '../../net/client.js';
 import type { StreamSink } from '../../server/propagate.js';
 import { ConfigError } from '../../config/config.js';
-import { osErrorText as loggerErrorText } from '../../server/logger.js';
 import { encodeCommand } from '../../protocol/encode.js';
 import { startSnapshot, currentSnapshot, fileSink, type Snapshot, type SnapshotSink, type LoadProgress } from '../rdb/index.js';
 import { fsyncDir } from '../rdb/files.js';
-import { AofManifest, AofManifestError, manifestFileName, tempManifestFileName, tempIncrFileName } from './manifest.js';
-import { loadAofFiles } from './loader.js';
-import { commandBaseSink, writeBaseSync, timestampAnnotation } from './base-writer.js';
+import { AofManifest, AofManifestError, tempIncrFileName } from './manifest.js';
+import { loadAofFiles, type AofLoadEnv } from './loader.js';
+import { commandBaseSink, timestampAnnotation } from './base-writer.js';
+import { AofWriter } from './writer.js';
+import { readManifest, persistManifest, writeBaseFileSync, isDir, isFile, fileSize } from './files.js';
+import { osErrorText } from './errors.js';
 
 export type AofState = 'off' | 'on' | 'wait_rewrite';
 
@@ -65,8 +57,6 @@ const KILLED = 'killed';
 /** Redis's AOF_REWRITE_LIMITE_THRESHOLD / _MAX_MINUTES: back-off after repeated failures. */
 const REWRITE_LIMIT_THRESHOLD = 3;
 const REWRITE_LIMIT_MAX_MINUTES = 60;
-/** How long writes wait behind a slow background fsync before being written anyway. */
-const MAX_POSTPONE_MS = 2000;
 
 const selectCache: Buffer[] = [];
 function selectCommand(db: number): Buffer {
@@ -76,62 +66,30 @@ function selectCommand(db: number): Buffer {
 export class Aof implements StreamSink {
   state: AofState = 'off';
   manifest = new AofManifest();
-  /** aof_current_size / aof_rewrite_base_size / aof_last_incr_size, in bytes. */
-  currentSize = 0;
+  readonly writer: AofWriter;
+  /** aof_rewrite_base_size: size after the last rewrite (base size after a restart). */
   rewriteBaseSize = 0;
-  lastIncrSize = 0;
-  /** aof_delayed_fsync. */
-  delayedFsync = 0;
-  /** Last write error (aof_last_write_status:err while set). */
-  lastWriteError: string | null = null;
-  /** Last background fsync error (also reported as aof_last_write_status:err). */
-  bgFsyncError: string | null = null;
   rewriteScheduled = false;
   rewrites = 0;
   lastRewriteOk = true;
   consecutiveFailures = 0;
   lastRewriteTimeSec = -1;
 
-  private fd: number | null = null;
   /** Database of the last SELECT written to the current file (-1: unknown). */
   private selectedDb = -1;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  /** Between the MULTI and the EXEC of a propagated transaction (written as one). */
-  private inTransaction = false;
-  private flushScheduled = false;
-  private postponedSince = 0;
-  private fsyncOffset = 0;
-  private lastFsyncSec = 0;
-  /** Bytes ever written to AOF files, and how many of them replies may acknowledge (always). */
-  private writtenTotal = 0;
-  private releasedTotal = 0;
-  /** Clients whose replies wait for the next fsync (appendfsync always). */
-  private readonly held = new Set<Client>();
-  private fsyncsPending = 0;
-  /** Background fsync/close jobs run one after the other (Redis's bio thread). */
-  private bgChain: Promise<void> = Promise.resolve();
   private rewrite: RewriteJob | null = null;
   private limitDelayMin = 0;
   private limitNextTime = 0;
   private lastTimestamp = 0;
-  private startupDone = false;
-  // Hot-path configuration, kept current by config watchers.
-  private policy: 'always' | 'everysec' | 'no' = 'everysec';
   private timestamps = false;
-  private noFsyncOnRewrite = false;
+  private startupDone = false;
 
   constructor(readonly server: Server) {
-    const cfg = server.config;
-    cfg.watch('appendfsync', (v) => (this.policy = v as Aof['policy']));
-    cfg.watch('aof-timestamp-enabled', (v) => (this.timestamps = v as boolean));
-    cfg.watch('no-appendfsync-on-rewrite', (v) => (this.noFsyncOnRewrite = v as boolean));
-    cfg.onApply('appendonly', (v) => this.onAppendonlyChanged(v as boolean));
+    this.writer = new AofWriter(server);
+    server.config.watch('aof-timestamp-enabled', (v) => (this.timestamps = v as boolean));
+    server.config.onApply('appendonly', (v) => this.onAppendonlyChanged(v as boolean));
     server.propagator.localSinks.push(this);
   }
-
-  // -------------------------------------------------------------------------------------------
-  // Paths
 
   private get filename(): string {
     return this.server.config.str('appendfilename');
@@ -151,8 +109,12 @@ export class Aof implements StreamSink {
     return this.rewrite !== null;
   }
 
+  private persist(am: AofManifest): void {
+    persistManifest(this.dirPath, this.filename, am);
+  }
+
   // -------------------------------------------------------------------------------------------
-  // Appending (feedAppendOnlyFile / flushAppendOnlyFile)
+  // Appending (feedAppendOnlyFile)
 
   feed(db: number, argv: readonly string[], encoded: Buffer): void {
     // Turning on with no rewrite running yet: the coming snapshot will hold this write.
@@ -160,133 +122,25 @@ export class Aof implements StreamSink {
     if (this.state === 'off') return;
     const a0 = argv[0]!;
     if ((a0.length === 7 || a0.length === 8) && isPublish(a0)) return;
+    const w = this.writer;
     if (this.timestamps) {
       const now = Math.floor(this.server.clock.ms / 1000);
       if (now > this.lastTimestamp) {
-        this.append(timestampAnnotation(now));
+        w.append(timestampAnnotation(now));
         this.lastTimestamp = now;
       }
     }
     if (db !== this.selectedDb) {
-      this.append(selectCommand(db));
+      w.append(selectCommand(db));
       this.selectedDb = db;
     }
-    this.append(encoded);
-    if (this.policy === 'always') {
-      // Written and fsynced once for everything this event-loop turn produced; the replies
-      // are held until then (holdReply), as Redis does in beforeSleep.
-      this.scheduleFlush();
-      return;
-    }
-    if (argv.length === 1 && a0 === 'MULTI') {
-      // The propagator feeds MULTI, the ops and EXEC in one go: write them as one.
-      this.inTransaction = true;
-      this.scheduleFlush();
-      return;
-    }
-    if (this.inTransaction) {
-      if (argv.length !== 1 || a0 !== 'EXEC') return;
-      this.inTransaction = false;
-    }
-    this.flush(false);
+    w.append(encoded);
+    w.endOp(a0, argv.length);
   }
 
-  private append(b: Buffer): void {
-    this.pending.push(b);
-    this.pendingBytes += b.length;
-  }
-
-  /** A flush on the next turn (safety net for data that could not be written at once). */
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.inTransaction = false;
-      this.flush(false);
-    });
-  }
-
-  /**
-   * flushAppendOnlyFile: writes what is buffered, then fsyncs per policy. `force` writes even
-   * while a background fsync runs.
-   */
-  flush(force: boolean): void {
-    const fd = this.fd;
-    if (fd === null) {
-      this.releaseHeld();
-      return;
-    }
-    const log = this.server.logger;
-    if (this.pendingBytes === 0) {
-      this.releaseHeld();
-      // everysec: writes of a quiet period still get their fsync about a second later.
-      if (this.policy === 'everysec' && this.fsyncOffset !== this.currentSize && this.nowSec() > this.lastFsyncSec && this.fsyncsPending === 0) {
-        this.backgroundFsync(fd);
-      }
-      return;
-    }
-    if (this.policy === 'everysec' && !force && this.fsyncsPending > 0) {
-      const now = Date.now();
-      if (this.postponedSince === 0) {
-        this.postponedSince = now;
-        return;
-      }
-      if (now - this.postponedSince < MAX_POSTPONE_MS) return;
-      this.delayedFsync++;
-      log.notice('Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.');
-    }
-    const total = this.pendingBytes;
-    try {
-      writeAll(fd, this.pending, total);
-    } catch (e) {
-      const err = e as PartialWriteError;
-      this.onWriteError(fd, err);
-      if (err.written > 0) this.dropWritten(err.written);
-      return;
-    }
-    if (this.lastWriteError !== null) {
-      log.warning('AOF write error looks solved, Redis can write again.');
-      this.lastWriteError = null;
-    }
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.postponedSince = 0;
-    this.currentSize += total;
-    this.lastIncrSize += total;
-    this.writtenTotal += total;
-    if (this.noFsyncOnRewrite && currentSnapshot(this.server) !== null) {
-      this.releaseHeld();
-      return;
-    }
-    if (this.policy === 'always') {
-      try {
-        fs.fdatasyncSync(fd);
-      } catch (e) {
-        log.warning(`Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${osErrorText(e as NodeJS.ErrnoException)}. Exiting...`);
-        this.server.onExit(1);
-        return;
-      }
-      this.fsyncOffset = this.currentSize;
-      this.lastFsyncSec = this.nowSec();
-    } else if (this.policy === 'everysec' && this.nowSec() > this.lastFsyncSec && this.fsyncsPending === 0) {
-      this.backgroundFsync(fd);
-    }
-    this.releaseHeld();
-  }
-
-  /**
-   * Client.flush asks before sending replies: with appendfsync always, while commands are
-   * buffered or written but not fsynced, the replies wait (the client is flushed again right
-   * after the fsync). Replies of reads wait too: Redis promises that acknowledged *or
-   * observed* writes are on disk.
-   */
+  /** Client.flush asks before sending replies (appendfsync always: see writer.ts). */
   holdReply(c: Client): boolean {
-    if (this.policy !== 'always' || this.fd === null) return false;
-    if (this.pendingBytes === 0 && this.releasedTotal === this.writtenTotal) return false;
-    this.held.add(c);
-    this.scheduleFlush();
-    return true;
+    return this.writer.holdReply(c);
   }
 
   /**
@@ -295,178 +149,8 @@ export class Aof implements StreamSink {
    */
   writeErrorReply(): string | null {
     if (this.state === 'off') return null;
-    const err = this.lastWriteError ?? this.bgFsyncError;
+    const err = this.writer.failed;
     return err === null ? null : `MISCONF Errors writing to the AOF file: ${err}`;
-  }
-
-  /** Everything written is as durable as the policy makes it: held replies may go. */
-  private releaseHeld(): void {
-    if (this.pendingBytes > 0 && this.fd !== null) return;
-    this.releasedTotal = this.writtenTotal;
-    if (this.held.size === 0) return;
-    const clients = [...this.held];
-    this.held.clear();
-    for (const c of clients) c.flush();
-  }
-
-  private onWriteError(fd: number, err: PartialWriteError): void {
-    const log = this.server.logger;
-    let written = err.written;
-    if (err.errno !== null) {
-      if (this.lastWriteError === null) log.warning(`Error writing to the AOF file: ${osErrorText(err.errno)}`);
-    } else {
-      log.warning(`Short write while writing to the AOF file: (nwritten=${written}, expected=${this.pendingBytes})`);
-    }
-    if (written > 0) {
-      // Remove the partial command so the file stays loadable; the data is retried whole.
-      try {
-        fs.ftruncateSync(fd, this.lastIncrSize);
-        written = 0;
-      } catch (e) {
-        log.warning(`Could not remove short write from the append-only file. Redis may refuse to load the AOF the next time it starts. ftruncate: ${osErrorText(e as NodeJS.ErrnoException)}`);
-      }
-    }
-    err.written = written;
-    if (this.policy === 'always') {
-      log.warning("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
-      this.server.onExit(1);
-    }
-    this.lastWriteError = err.errno !== null ? osErrorText(err.errno) : 'short write';
-  }
-
-  /** After a partial write that could not be undone: the written prefix is in the file. */
-  private dropWritten(n: number): void {
-    this.currentSize += n;
-    this.lastIncrSize += n;
-    const all = Buffer.concat(this.pending, this.pendingBytes).subarray(n);
-    this.pending = [all];
-    this.pendingBytes = all.length;
-  }
-
-  private nowSec(): number {
-    return Math.floor(this.server.clock.ms / 1000);
-  }
-
-  /** aof_background_fsync: fdatasync in the thread pool; postponed writes follow it. */
-  private backgroundFsync(fd: number): void {
-    const offset = this.currentSize;
-    this.lastFsyncSec = this.nowSec();
-    this.fsyncsPending++;
-    this.bg(
-      () =>
-        new Promise<void>((resolve) => {
-          fs.fdatasync(fd, (err) => {
-            this.fsyncsPending--;
-            if (err) {
-              if (this.bgFsyncError === null) this.server.logger.warning(`Fail to fsync the AOF file: ${osErrorText(err)}`);
-              this.bgFsyncError = osErrorText(err);
-            } else {
-              if (this.bgFsyncError !== null) this.server.logger.warning('AOF fsync error looks solved, Redis can write again.');
-              this.bgFsyncError = null;
-              if (fd === this.fd) this.fsyncOffset = offset;
-            }
-            resolve();
-            if (this.postponedSince !== 0 && this.pendingBytes > 0) this.flush(false);
-          });
-        }),
-    );
-  }
-
-  private bg(job: () => Promise<void>): void {
-    this.bgChain = this.bgChain.then(job).catch(() => undefined);
-  }
-
-  /** Closes a file no longer appended to, after an fsync, in the background. */
-  private closeInBackground(fd: number, sync: boolean): void {
-    this.bg(
-      () =>
-        new Promise<void>((resolve) => {
-          const close = (): void => fs.close(fd, () => resolve());
-          if (sync) fs.fsync(fd, close);
-          else close();
-        }),
-    );
-  }
-
-  /** Waits for the background fsync/close jobs queued so far (tests, shutdown). */
-  drainBackground(): Promise<void> {
-    return this.bgChain;
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Manifest and files
-
-  /** aofLoadManifestFromDisk: an invalid manifest throws AofManifestError (fatal at startup). */
-  private loadManifestFromDisk(): void {
-    this.manifest = new AofManifest();
-    const dir = this.dirPath;
-    if (!isDir(dir)) return;
-    const name = manifestFileName(this.filename);
-    const file = path.join(dir, name);
-    if (!fs.existsSync(file)) return;
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'latin1');
-    } catch (e) {
-      throw new AofManifestError(`Can't open the AOF manifest file ${name} for reading: ${osErrorText(e as NodeJS.ErrnoException)}`);
-    }
-    this.manifest = AofManifest.parse(text);
-  }
-
-  /** persistAofManifest: temp file, fsync, rename over the manifest, fsync the directory. */
-  private persistManifest(am: AofManifest): void {
-    if (!am.dirty) return;
-    const dir = this.dirPath;
-    const tmp = path.join(dir, tempManifestFileName(this.filename));
-    const target = path.join(dir, manifestFileName(this.filename));
-    const fd = fs.openSync(tmp, 'w', 0o644);
-    try {
-      const b = Buffer.from(am.toString(), 'latin1');
-      let off = 0;
-      while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, target);
-    fsyncDir(dir);
-    am.dirty = false;
-  }
-
-  /** aofDelHistoryFiles. */
-  private delHistoryFiles(): void {
-    const am = this.manifest;
-    if (this.server.config.bool('aof-disable-auto-gc') || am.history.length === 0) return;
-    for (const h of am.history) {
-      this.server.logger.notice(`Removing the history file ${h.name} in the background`);
-      fs.unlink(path.join(this.dirPath, h.name), () => undefined);
-    }
-    am.history = [];
-    am.dirty = true;
-    try {
-      this.persistManifest(am);
-    } catch (e) {
-      this.server.logger.warning(`Can't persist the AOF manifest: ${osErrorText(e as NodeJS.ErrnoException)}`);
-    }
-  }
-
-  /** rewriteAppendOnlyFile: a base of the current dataset, synchronously (first start). */
-  private writeBaseFileSync(target: string): void {
-    const dir = path.dirname(target);
-    const tmp = path.join(dir, `temp-rewriteaof-${process.pid}.aof`);
-    const fd = fs.openSync(tmp, 'w', 0o644);
-    try {
-      writeBaseSync(this.server, fd, this.server.config.bool('aof-use-rdb-preamble'));
-      fs.fsyncSync(fd);
-    } catch (e) {
-      fs.closeSync(fd);
-      fs.rmSync(tmp, { force: true });
-      throw e;
-    }
-    fs.closeSync(fd);
-    fs.renameSync(tmp, target);
-    fsyncDir(dir);
-    this.server.logger.notice('SYNC append only file rewrite performed');
   }
 
   // -------------------------------------------------------------------------------------------
@@ -482,7 +166,7 @@ export class Aof implements StreamSink {
     const server = this.server;
     const log = server.logger;
     try {
-      this.loadManifestFromDisk();
+      this.manifest = readManifest(this.dirPath, this.filename);
     } catch (e) {
       if (e instanceof AofManifestError) for (const l of e.logLines()) log.warning(l);
       throw e;
@@ -497,7 +181,14 @@ export class Aof implements StreamSink {
     const p = server.persistence;
     const t0 = performance.now();
     const progress: LoadProgress = { startTime: Math.floor(Date.now() / 1000), totalBytes: 0, loadedBytes: 0, rdbUsedMem: 0 };
-    const env = { server, dir: this.dirPath, appendfilename: this.filename, loadTruncated: server.config.bool('aof-load-truncated'), progress, error: '' };
+    const env: AofLoadEnv = {
+      server,
+      dir: this.dirPath,
+      appendfilename: this.filename,
+      loadTruncated: server.config.bool('aof-load-truncated'),
+      progress,
+      error: '',
+    };
     p.loading = true;
     p.loadProgress = progress;
     let r;
@@ -512,12 +203,10 @@ export class Aof implements StreamSink {
       throw new Error(env.error || 'Error loading the append only file');
     }
     if (r.status !== 'not-exist') log.notice(`DB loaded from append only file: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
-    this.currentSize = r.totalSize;
+    this.writer.loaded(r.totalSize);
     this.rewriteBaseSize = r.baseSize;
-    this.fsyncOffset = r.totalSize;
     this.openOnServerStart();
     this.delHistoryFiles();
-    this.lastFsyncSec = this.nowSec();
     this.startupDone = true;
     // CONFIG SET appendonly during the load is applied now.
     if (!server.config.bool('appendonly')) this.stop();
@@ -541,7 +230,7 @@ export class Aof implements StreamSink {
     am.base = { name: fn, seq: 1, type: 'b' };
     am.currBaseSeq = 1;
     am.dirty = true;
-    this.persistManifest(am);
+    this.persist(am);
     fs.renameSync(old, path.join(dir, fn));
     fsyncDir(dir);
     this.server.logger.notice(`Successfully migrated an old-style AOF into the AOF directory (${this.server.config.str('appenddirname')}).`);
@@ -561,21 +250,39 @@ export class Aof implements StreamSink {
     const am = this.manifest;
     if (am.empty) {
       const base = am.newBase(fn, this.server.config.bool('aof-use-rdb-preamble'));
-      this.writeBaseFileSync(path.join(dir, base.name));
+      writeBaseFileSync(this.server, path.join(dir, base.name), this.server.config.bool('aof-use-rdb-preamble'));
       log.notice(`Creating AOF base file ${base.name} on server start`);
     }
     const existed = am.incr.length > 0;
     const incr = am.lastIncr ?? am.newIncr(fn);
+    let fd: number;
     try {
-      this.fd = fs.openSync(path.join(dir, incr.name), 'a', 0o644);
+      fd = fs.openSync(path.join(dir, incr.name), 'a', 0o644);
     } catch (e) {
       log.warning(`Can't open the append-only file ${incr.name}: ${osErrorText(e as NodeJS.ErrnoException)}`);
       throw e;
     }
-    this.persistManifest(am);
-    this.lastIncrSize = fs.fstatSync(this.fd).size;
+    this.persist(am);
+    this.writer.open(fd, fs.fstatSync(fd).size);
     this.selectedDb = -1;
     log.notice(`${existed ? 'Opening' : 'Creating'} AOF incr file ${incr.name} on server start`);
+  }
+
+  /** aofDelHistoryFiles. */
+  private delHistoryFiles(): void {
+    const am = this.manifest;
+    if (this.server.config.bool('aof-disable-auto-gc') || am.history.length === 0) return;
+    for (const h of am.history) {
+      this.server.logger.notice(`Removing the history file ${h.name} in the background`);
+      fs.unlink(path.join(this.dirPath, h.name), () => undefined);
+    }
+    am.history = [];
+    am.dirty = true;
+    try {
+      this.persist(am);
+    } catch (e) {
+      this.server.logger.warning(`Can't persist the AOF manifest: ${osErrorText(e as NodeJS.ErrnoException)}`);
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -584,60 +291,50 @@ export class Aof implements StreamSink {
   private onAppendonlyChanged(on: boolean): void {
     if (!this.startupDone) return;
     if (!on && this.state !== 'off') this.stop();
-    else if (on && this.state === 'off' && !this.start(false)) throw new ConfigError('Unable to turn on AOF. Check server logs.');
+    else if (on && this.state === 'off' && !this.start()) throw new ConfigError('Unable to turn on AOF. Check server logs.');
   }
 
   /**
-   * startAppendOnly: state wait_rewrite and a rewrite now (or scheduled when another snapshot
-   * runs or inside EXEC). Returns false when the rewrite could not start.
+   * startAppendOnly: state wait_rewrite, and the first rewrite starts on the next turn (or as
+   * soon as another snapshot ends). Not at once: CONFIG SET may run inside EXEC, and a replica
+   * applies its master's buffered stream right after loading — ops propagated before the
+   * snapshot starts are dropped here because the snapshot holds them. Returns false when the
+   * AOF directory cannot be created.
    */
-  start(inExec: boolean): boolean {
+  start(): boolean {
     const log = this.server.logger;
-    this.state = 'wait_rewrite';
-    if (currentSnapshot(this.server) !== null && this.rewrite === null) {
-      this.rewriteScheduled = true;
-      log.notice('AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.');
-    } else if (inExec) {
-      this.rewriteScheduled = true;
-      log.notice('AOF was enabled during a transaction. An AOF background was scheduled to start when possible.');
-    } else {
-      if (this.rewrite !== null) {
-        log.notice('AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.');
-        this.killRewrite();
-      }
-      if (!this.startRewrite()) {
-        this.state = 'off';
-        log.warning("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
-        return false;
-      }
+    try {
+      fs.mkdirSync(this.dirPath, { recursive: true });
+    } catch (e) {
+      log.warning(`Can't open or create append-only dir ${this.server.config.str('appenddirname')}: ${osErrorText(e as NodeJS.ErrnoException)}`);
+      log.warning("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
+      return false;
     }
-    this.lastFsyncSec = this.nowSec();
+    if (this.rewrite !== null) {
+      log.notice('AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.');
+      this.killRewrite();
+    } else if (currentSnapshot(this.server) !== null) {
+      log.notice('AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.');
+    }
+    this.state = 'wait_rewrite';
+    this.rewriteScheduled = true;
+    this.consecutiveFailures = 0;
+    setImmediate(() => {
+      if (this.state === 'wait_rewrite' && this.rewriteScheduled && this.rewrite === null && currentSnapshot(this.server) === null) {
+        this.startRewrite();
+      }
+    });
     return true;
   }
 
   /** stopAppendOnly: flush, fsync and close the file; stop any rewrite. */
   stop(): void {
     if (this.state === 'off') return;
-    const fd = this.fd;
-    if (fd !== null) {
-      this.flush(true);
-      try {
-        fs.fsyncSync(fd);
-      } catch (e) {
-        this.server.logger.warning(`Fail to fsync the AOF file: ${osErrorText(e as NodeJS.ErrnoException)}`);
-      }
-      this.closeInBackground(fd, false);
-    }
-    this.fd = null;
+    this.writer.close();
     this.selectedDb = -1;
     this.state = 'off';
     this.rewriteScheduled = false;
-    this.lastIncrSize = 0;
     this.killRewrite();
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.inTransaction = false;
-    this.releaseHeld();
   }
 
   /** A replica about to flush its data for a full sync stops the AOF (readSyncBulkPayload). */
@@ -648,9 +345,9 @@ export class Aof implements StreamSink {
   /** restartAOFAfterSYNC: with appendonly yes, the new dataset is rewritten into a new base. */
   restartAfterFullSync(): void {
     if (!this.server.config.bool('appendonly') || this.state !== 'off') return;
-    if (!this.start(false)) {
+    if (!this.start()) {
+      // Redis retries in a blocking loop; cron retries through the schedule here.
       this.server.logger.warning('Failed enabling the AOF after successful master synchronization! Trying it again in one second.');
-      // Retried by cron through the schedule (Redis retries in a blocking loop).
       this.state = 'wait_rewrite';
       this.rewriteScheduled = true;
     }
@@ -659,9 +356,21 @@ export class Aof implements StreamSink {
   // -------------------------------------------------------------------------------------------
   // Rewrites
 
+  /** BGREWRITEAOF: what to answer (the command module words the replies). */
+  bgrewriteaof(inExec: boolean): 'in-progress' | 'scheduled' | 'started' | 'error' {
+    if (this.rewrite !== null) return 'in-progress';
+    if (currentSnapshot(this.server) !== null || inExec) {
+      this.rewriteScheduled = true;
+      // A manual request resets the failure back-off so that it runs as soon as possible.
+      this.consecutiveFailures = 0;
+      return 'scheduled';
+    }
+    return this.startRewrite() ? 'started' : 'error';
+  }
+
   /**
    * rewriteAppendOnlyFileBackground. Returns false (logged, aof_last_bgrewrite_status err)
-   * when it could not start; the caller made sure no snapshot runs.
+   * when it could not start.
    */
   startRewrite(): boolean {
     const server = this.server;
@@ -673,15 +382,17 @@ export class Aof implements StreamSink {
     } catch (e) {
       log.warning(`Can't open or create append-only dir ${server.config.str('appenddirname')}: ${osErrorText(e as NodeJS.ErrnoException)}`);
       this.lastRewriteOk = false;
+      this.consecutiveFailures++;
       return false;
     }
     this.selectedDb = -1;
-    this.flush(true);
+    this.writer.flush(true);
     try {
       this.openNewIncrForAppend();
     } catch (e) {
       log.warning(`Can't open a new AOF incr file: ${osErrorText(e as NodeJS.ErrnoException)}`);
       this.lastRewriteOk = false;
+      this.consecutiveFailures++;
       return false;
     }
     this.rewrites++;
@@ -704,9 +415,9 @@ export class Aof implements StreamSink {
     }
     const job: RewriteJob = { snap, file, sink, tmpPath, tmpName, rdbFormat, startedAt: Date.now() };
     this.rewrite = job;
+    this.rewriteScheduled = false;
     // A base that cannot be written makes the rest of the snapshot pointless.
     file.finished.catch((e: Error) => snap.cancel(e.message));
-    this.rewriteScheduled = false;
     log.notice(`Background append only file rewriting started by pid ${process.pid}`);
     snap.done
       .then(() => file.finished)
@@ -721,12 +432,11 @@ export class Aof implements StreamSink {
   }
 
   /**
-   * openNewIncrAofForAppend: new ops go to a new incr file from now on (a temp one while turning
-   * on; it is named at the end of the rewrite). With AOF off nothing is opened.
+   * openNewIncrAofForAppend: new ops go to a new incr file from now on (a temp one while
+   * turning on; it is named at the end of the rewrite). With AOF off nothing is opened.
    */
   private openNewIncrForAppend(): void {
     if (this.state === 'off') return;
-    const dir = this.dirPath;
     let name: string;
     let am: AofManifest | null = null;
     if (this.state === 'wait_rewrite') {
@@ -735,10 +445,10 @@ export class Aof implements StreamSink {
       am = this.manifest.clone();
       name = am.newIncr(this.filename).name;
     }
-    const fd = fs.openSync(path.join(dir, name), 'w', 0o644);
+    const fd = fs.openSync(path.join(this.dirPath, name), 'w', 0o644);
     if (am !== null) {
       try {
-        this.persistManifest(am);
+        this.persist(am);
       } catch (e) {
         fs.closeSync(fd);
         throw e;
@@ -746,73 +456,18 @@ export class Aof implements StreamSink {
       this.manifest = am;
       this.server.logger.notice(`Creating AOF incr file ${name} on background rewrite`);
     }
-    // The old file is complete: fsync it and close it in the background.
-    if (this.fd !== null) {
-      this.closeInBackground(this.fd, true);
-      this.fsyncOffset = this.currentSize;
-      this.lastFsyncSec = this.nowSec();
-    }
-    this.fd = fd;
-    this.lastIncrSize = 0;
+    this.writer.open(fd, 0);
   }
 
   /** backgroundRewriteDoneHandler. */
   private rewriteDone(job: RewriteJob, err: Error | null): void {
     if (this.rewrite !== job) return; // killed: already cleaned up
     this.rewrite = null;
-    const server = this.server;
-    const log = server.logger;
+    const log = this.server.logger;
     this.lastRewriteTimeSec = Math.round((Date.now() - job.startedAt) / 1000);
-    const dir = this.dirPath;
-    const fn = this.filename;
     if (err === null) {
       log.notice('Background AOF rewrite terminated with success');
-      const am = this.manifest.clone();
-      const base = am.newBase(fn, job.rdbFormat);
-      const basePath = path.join(dir, base.name);
-      let ok = true;
-      try {
-        fs.renameSync(job.tmpPath, basePath);
-        log.notice(`Successfully renamed the temporary AOF base file ${job.tmpName} into ${base.name}`);
-      } catch (e) {
-        log.warning(`Error trying to rename the temporary AOF base file ${job.tmpName} into ${base.name}: ${osErrorText(e as NodeJS.ErrnoException)}`);
-        ok = false;
-      }
-      let incrPath: string | null = null;
-      if (ok && this.state === 'wait_rewrite') {
-        const tmpIncr = tempIncrFileName(fn);
-        const incr = am.newIncr(fn);
-        incrPath = path.join(dir, incr.name);
-        try {
-          fs.renameSync(path.join(dir, tmpIncr), incrPath);
-          log.notice(`Successfully renamed the temporary AOF incr file ${tmpIncr} into ${incr.name}`);
-        } catch (e) {
-          log.warning(`Error trying to rename the temporary AOF incr file ${tmpIncr} into ${incr.name}: ${osErrorText(e as NodeJS.ErrnoException)}`);
-          fs.rm(basePath, { force: true }, () => undefined);
-          ok = false;
-        }
-      }
-      if (ok) {
-        am.markRewrittenIncrAsHistory(this.fd !== null);
-        try {
-          this.persistManifest(am);
-        } catch (e) {
-          log.warning(`Can't persist the AOF manifest: ${osErrorText(e as NodeJS.ErrnoException)}`);
-          fs.rm(basePath, { force: true }, () => undefined);
-          if (incrPath !== null) fs.rm(incrPath, { force: true }, () => undefined);
-          ok = false;
-        }
-      }
-      if (ok) {
-        this.manifest = am;
-        if (this.fd !== null) {
-          this.selectedDb = -1;
-          this.currentSize = fileSize(basePath) + this.lastIncrSize;
-          this.rewriteBaseSize = this.currentSize;
-          this.fsyncOffset = this.currentSize;
-          this.lastFsyncSec = this.nowSec();
-        }
-        this.delHistoryFiles();
+      if (this.installRewrite(job)) {
         this.lastRewriteOk = true;
         this.consecutiveFailures = 0;
         log.notice('Background AOF rewrite finished successfully');
@@ -821,21 +476,72 @@ export class Aof implements StreamSink {
         this.lastRewriteOk = false;
         this.consecutiveFailures++;
       }
-    } else if (err.message === KILLED) {
-      log.warning('Background AOF rewrite terminated by signal 10');
+      fs.rm(job.tmpPath, { force: true }, () => undefined);
     } else {
-      this.lastRewriteOk = false;
-      this.consecutiveFailures++;
-      log.warning(`Background AOF rewrite terminated with error: ${err.message}`);
-    }
-    if (err !== null) {
+      if (err.message === KILLED) {
+        log.warning('Background AOF rewrite terminated by signal 10');
+      } else {
+        this.lastRewriteOk = false;
+        this.consecutiveFailures++;
+        log.warning(`Background AOF rewrite terminated with error: ${err.message}`);
+      }
       // The snapshot may have been cancelled by someone else (killSnapshot): close the file.
       job.file.end();
       void job.file.finished.catch(() => undefined).finally(() => fs.rm(job.tmpPath, { force: true }, () => undefined));
-    } else {
-      fs.rm(job.tmpPath, { force: true }, () => undefined);
     }
     if (this.state === 'wait_rewrite') this.abandonTempIncr();
+  }
+
+  /**
+   * The new base (and, when turning on, the temp incr file) renamed into place, older files
+   * marked history in the new manifest, history deleted. False (logged) on any failure, with
+   * the previous manifest still in force.
+   */
+  private installRewrite(job: RewriteJob): boolean {
+    const log = this.server.logger;
+    const dir = this.dirPath;
+    const fn = this.filename;
+    const am = this.manifest.clone();
+    const base = am.newBase(fn, job.rdbFormat);
+    const basePath = path.join(dir, base.name);
+    try {
+      fs.renameSync(job.tmpPath, basePath);
+      log.notice(`Successfully renamed the temporary AOF base file ${job.tmpName} into ${base.name}`);
+    } catch (e) {
+      log.warning(`Error trying to rename the temporary AOF base file ${job.tmpName} into ${base.name}: ${osErrorText(e as NodeJS.ErrnoException)}`);
+      return false;
+    }
+    let incrPath: string | null = null;
+    if (this.state === 'wait_rewrite') {
+      const tmpIncr = tempIncrFileName(fn);
+      const incr = am.newIncr(fn);
+      incrPath = path.join(dir, incr.name);
+      try {
+        fs.renameSync(path.join(dir, tmpIncr), incrPath);
+        log.notice(`Successfully renamed the temporary AOF incr file ${tmpIncr} into ${incr.name}`);
+      } catch (e) {
+        log.warning(`Error trying to rename the temporary AOF incr file ${tmpIncr} into ${incr.name}: ${osErrorText(e as NodeJS.ErrnoException)}`);
+        fs.rm(basePath, { force: true }, () => undefined);
+        return false;
+      }
+    }
+    am.markRewrittenIncrAsHistory(this.writer.fd !== null);
+    try {
+      this.persist(am);
+    } catch (e) {
+      log.warning(`Can't persist the AOF manifest: ${osErrorText(e as NodeJS.ErrnoException)}`);
+      fs.rm(basePath, { force: true }, () => undefined);
+      if (incrPath !== null) fs.rm(incrPath, { force: true }, () => undefined);
+      return false;
+    }
+    this.manifest = am;
+    if (this.writer.fd !== null) {
+      this.selectedDb = -1;
+      this.writer.rewritten(fileSize(basePath));
+      this.rewriteBaseSize = this.writer.currentSize;
+    }
+    this.delHistoryFiles();
+    return true;
   }
 
   /**
@@ -843,11 +549,7 @@ export class Aof implements StreamSink {
    * next snapshot contains it) and schedule another attempt.
    */
   private abandonTempIncr(): void {
-    if (this.fd !== null) this.closeInBackground(this.fd, false);
-    this.fd = null;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.releaseHeld();
+    this.writer.discardFile();
     fs.rm(path.join(this.dirPath, tempIncrFileName(this.filename)), { force: true }, () => undefined);
     this.rewriteScheduled = true;
   }
@@ -871,7 +573,7 @@ export class Aof implements StreamSink {
       this.limitNextTime = 0;
       return false;
     }
-    const now = this.nowSec();
+    const now = Math.floor(Date.now() / 1000);
     if (this.limitNextTime !== 0) {
       if (now < this.limitNextTime) return true;
       this.limitNextTime = 0;
@@ -881,18 +583,6 @@ export class Aof implements StreamSink {
     this.limitNextTime = now + this.limitDelayMin * 60;
     this.server.logger.warning(`Background AOF rewrite has repeatedly failed and triggered the limit, will retry in ${this.limitDelayMin} minutes`);
     return true;
-  }
-
-  /** BGREWRITEAOF: what to answer (the command module words the replies). */
-  bgrewriteaof(inExec: boolean): 'in-progress' | 'scheduled' | 'started' | 'error' {
-    if (this.rewrite !== null) return 'in-progress';
-    if (currentSnapshot(this.server) !== null || inExec) {
-      this.rewriteScheduled = true;
-      // A manual request resets the failure back-off so that it runs as soon as possible.
-      this.consecutiveFailures = 0;
-      return 'scheduled';
-    }
-    return this.startRewrite() ? 'started' : 'error';
   }
 
   // -------------------------------------------------------------------------------------------
@@ -906,16 +596,17 @@ export class Aof implements StreamSink {
       this.startRewrite();
     } else if (free && this.state === 'on') {
       const perc = this.server.config.int('auto-aof-rewrite-percentage');
-      if (perc > 0 && this.currentSize > this.server.config.int('auto-aof-rewrite-min-size')) {
+      const size = this.writer.currentSize;
+      if (perc > 0 && size > this.server.config.int('auto-aof-rewrite-min-size')) {
         const base = this.rewriteBaseSize > 0 ? this.rewriteBaseSize : 1;
-        const growth = Math.floor((this.currentSize * 100) / base) - 100;
+        const growth = Math.floor((size * 100) / base) - 100;
         if (growth >= perc && !this.rewriteLimited()) {
           this.server.logger.notice(`Starting automatic rewriting of AOF on ${growth}% growth`);
           this.startRewrite();
         }
       }
     }
-    if (this.state !== 'off') this.flush(false);
+    if (this.state !== 'off') this.writer.flush(false);
   }
 
   /**
@@ -936,14 +627,10 @@ export class Aof implements StreamSink {
       log.warning('There is a child rewriting the AOF. Killing it!');
       this.killRewrite();
     }
-    if (this.state !== 'off' && this.fd !== null) {
+    if (this.state !== 'off' && this.writer.fd !== null) {
       log.notice('Calling fsync() on the AOF file.');
-      this.flush(true);
-      try {
-        fs.fsyncSync(this.fd);
-      } catch (e) {
-        log.warning(`Fail to fsync the AOF file: ${osErrorText(e as NodeJS.ErrnoException)}.`);
-      }
+      this.writer.flush(true);
+      this.writer.fsyncNow();
     }
     return true;
   }
@@ -960,7 +647,8 @@ export class Aof implements StreamSink {
       `aof_last_bgrewrite_status:${this.lastRewriteOk ? 'ok' : 'err'}`,
       `aof_rewrites:${this.rewrites}`,
       `aof_rewrites_consecutive_failures:${this.consecutiveFailures}`,
-      `aof_last_write_status:${this.lastWriteError === null && this.bgFsyncError === null ? 'ok' : 'err'}`,
+      `aof_last_write_status:${this.writer.failed === null ? 'ok' : 'err'}`,
+      // No fork, no copy-on-write.
       'aof_last_cow_size:0',
     ];
   }
@@ -968,94 +656,19 @@ export class Aof implements StreamSink {
   /** The fields shown only with appendonly yes (after module_fork_last_cow_size). */
   infoEnabled(): string[] {
     if (!this.server.config.bool('appendonly')) return [];
+    const w = this.writer;
     return [
-      `aof_current_size:${this.currentSize}`,
+      `aof_current_size:${w.currentSize}`,
       `aof_base_size:${this.rewriteBaseSize}`,
       `aof_pending_rewrite:${this.rewriteScheduled ? 1 : 0}`,
-      `aof_buffer_length:${this.pendingBytes}`,
-      `aof_pending_bio_fsync:${this.fsyncsPending}`,
-      `aof_delayed_fsync:${this.delayedFsync}`,
+      `aof_buffer_length:${w.pendingBytes}`,
+      `aof_pending_bio_fsync:${w.fsyncsPending}`,
+      `aof_delayed_fsync:${w.delayedFsync}`,
     ];
   }
-}
-
-/** strerror() texts of the I/O errors an AOF meets, beyond the logger's common table. */
-const IO_ERRORS: Record<string, string> = {
-  EBADF: 'Bad file descriptor',
-  EIO: 'Input/output error',
-  EDQUOT: 'Disk quota exceeded',
-  EFBIG: 'File too large',
-};
-
-function osErrorText(e: NodeJS.ErrnoException): string {
-  return (e.code !== undefined ? IO_ERRORS[e.code] : undefined) ?? loggerErrorText(e);
 }
 
 function isPublish(name: string): boolean {
   const l = name.toLowerCase();
   return l === 'publish' || l === 'spublish';
-}
-
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function fileSize(p: string): number {
-  try {
-    return fs.statSync(p).size;
-  } catch {
-    return 0;
-  }
-}
-
-class PartialWriteError extends Error {
-  constructor(
-    public written: number,
-    readonly errno: NodeJS.ErrnoException | null,
-  ) {
-    super(errno !== null ? errno.message : 'short write');
-  }
-}
-
-/** Writes every buffer (writev), retrying short writes; throws PartialWriteError. */
-function writeAll(fd: number, bufs: Buffer[], total: number): number {
-  let done = 0;
-  let list = bufs;
-  while (done < total) {
-    let n: number;
-    try {
-      n = list.length === 1 ? fs.writeSync(fd, list[0]!) : fs.writevSync(fd, list);
-    } catch (e) {
-      throw new PartialWriteError(done, e as NodeJS.ErrnoException);
-    }
-    if (n === 0) throw new PartialWriteError(done, null);
-    done += n;
-    if (done < total) list = skipBytes(list, n);
-  }
-  return done;
-}
-
-function skipBytes(list: Buffer[], n: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (const b of list) {
-    if (n >= b.length) {
-      n -= b.length;
-      continue;
-    }
-    out.push(n > 0 ? b.subarray(n) : b);
-    n = 0;
-  }
-  return out;
 }

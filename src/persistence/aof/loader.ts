@@ -28,7 +28,7 @@ import type { LoadProgress } from '../rdb/index.js';
 import { RdbLoader, RdbError } from '../rdb/index.js';
 import { Client } from '../../net/client.js';
 import { commandTable } from '../../commands/table.js';
-import { osErrorText } from '../../server/logger.js';
+import { osErrorText } from './errors.js';
 import { AofRespParser, ITEM_COMMAND, ITEM_ANNOTATION, MORE, BAD } from './resp-reader.js';
 import type { AofManifest } from './manifest.js';
 
