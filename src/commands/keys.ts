@@ -157,19 +157,9 @@ function moveCommand(c: Client, argv: string[]): void {
  * A deep copy of a value in the same encoding (Redis's *TypeDup). Value classes provide `dup()`;
  * otherwise the copy is rebuilt through the type contract (types/README.md).
  */
-function dupValue(v: Value, cfg: Config): Value {
-  if (typeof v === 'string') return v;
-  const withDup = v as unknown as { dup?: (cfg: Config) => Value };
-  if (typeof withDup.dup === 'function') return withDup.dup(cfg);
-  const ctor = v.constructor as unknown as { from(items: Iterable<unknown>, cfg: Config): Value };
-  const src = v as unknown as {
-    items?: () => Iterable<string>;
-    entries?: () => Iterable<unknown>;
-    members?: () => Iterable<string>;
-  };
-  const items = src.items?.() ?? src.members?.() ?? src.entries?.();
-  if (items === undefined) throw new Error(`cannot duplicate a ${v.type} value`);
-  return ctor.from(items, cfg);
+/** A deep copy keeping the value's encoding (every value type implements dup()). */
+function dupValue(v: Value): Value {
+  return typeof v === 'string' ? v : v.dup();
 }
 
 function copyCommand(c: Client, argv: string[]): void {
@@ -211,7 +201,7 @@ function copyCommand(c: Client, argv: string[]): void {
   }
   let copy: Value;
   try {
-    copy = dupValue(v, c.server.config);
+    copy = dupValue(v);
   } catch (e) {
     c.w.error(`ERR ${(e as Error).message}`);
     return;

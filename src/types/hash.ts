@@ -25,6 +25,17 @@ export class HashValue {
   private fields: string[] = [];
   private vals: string[] = [];
 
+  /** An independent copy with the same encoding (COPY). */
+  dup(): HashValue {
+    const h = new HashValue();
+    h.encoding = this.encoding;
+    h.lp = this.lp === null ? null : new Map(this.lp);
+    h.slots = this.slots === null ? null : new Map(this.slots);
+    h.fields = [...this.fields];
+    h.vals = [...this.vals];
+    return h;
+  }
+
   /** Builds a hash (RDB/AOF loaders, DUMP/RESTORE) with the encoding Redis would pick. */
   static from(entries: Iterable<[string, string]>, cfg: Config): HashValue {
     const h = new HashValue();

@@ -41,6 +41,11 @@ export class ListValue {
     this.dirMask = 3;
   }
 
+  /** An independent copy (COPY). */
+  dup(): ListValue {
+    return ListValue.from(this.items());
+  }
+
   /** Builds a list from head→tail items (RDB/AOF loaders, DUMP/RESTORE). */
   static from(items: Iterable<string>, _cfg?: Config): ListValue {
     const l = new ListValue();

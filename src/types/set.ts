@@ -71,6 +71,16 @@ export class SetValue {
     }
   }
 
+  /** An independent copy with the same encoding (COPY). */
+  dup(): SetValue {
+    const s = new SetValue();
+    s.encoding = this.encoding;
+    s.ints = this.ints === null ? null : [...this.ints];
+    s.slots = this.slots === null ? null : new Map(this.slots);
+    s.items = [...this.items];
+    return s;
+  }
+
   /** Builds a set (RDB/AOF loaders, DUMP/RESTORE, SPOP remainder) with Redis's encoding rule. */
   static from(members: Iterable<string>, cfg: Config): SetValue {
     const s = new SetValue();
