@@ -1,21 +1,28 @@
 /**
- * `npm run chaos -- --seed N --cycles M [--quiet]`: a randomized, reproducible fault run.
+ * `npm run chaos -- --seed N --cycles M [--quiet] [--rss-limit-mb N]`: a randomized,
+ * reproducible fault run.
  *
  * Topology: a master and three replicas — two attached to the master, one chained under the
- * first replica. Every replication link goes through a FaultProxy so faults can be injected
- * per link. Two writers run during each cycle: one that follows each write with `WAIT 1 <ms>`
- * and records the writes acknowledged by at least one replica, and one that writes without
- * WAIT. Each cycle injects one random fault (chosen by the seeded generator), heals it, stops
- * the writers and checks the invariants:
+ * first replica. Every replication link the runner sets up goes through a FaultProxy so faults
+ * can be injected per link. Two writers run during each cycle: one that follows each write with
+ * `WAIT 1 <ms>` and records the writes acknowledged by at least one replica, and one that writes
+ * without WAIT. Each cycle injects one random fault (chosen by the seeded generator), heals it,
+ * stops the writers and checks the invariants:
  *   1. every write acknowledged by WAIT is present on the current master;
  *   2. all nodes converge to the same DEBUG DIGEST;
  *   3. no node process crashed (every exit was one we caused);
  *   4. every node's RSS stays under a bound.
  * Faults: cut a link, stall a link, delay a link, throttle a link, kill -9 and restart a
- * replica, SIGSTOP/SIGCONT a replica, promote a replica (REPLICAOF NO ONE) and re-point the
- * others to it, kill -9 the master and promote the most advanced replica.
+ * replica, SIGSTOP/SIGCONT a replica, a planned promotion (writes paused on the master until
+ * the chosen replica caught up, REPLICAOF NO ONE, the others re-pointed to it), a coordinated
+ * FAILOVER to a replica, kill -9 the master and promote the most advanced direct replica.
  *
- * Prints one line per cycle and a final `CHAOS {json}` summary; exits 1 on any violation.
+ * Promotions are the planned kind on purpose: promoting a replica that lags behind the master
+ * (REPLICAOF NO ONE while writes flow) loses writes another replica acknowledged — that is the
+ * documented semantics of WAIT, not a fault of the server, and it would drown real findings.
+ *
+ * Prints one line per cycle and a final `CHAOS {json}` summary; exits 1 on any violation
+ * (including an error of the runner itself, reported as such).
  */
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
@@ -47,28 +54,29 @@ function rng(seed: number): () => number {
 const rand = rng(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 
-/** Minimal RESP client: one command at a time, replies parsed enough for our needs. */
+/** Minimal RESP client: commands answered in order, replies parsed enough for our needs. */
 class Conn {
-  private buf = Buffer.alloc(0);
-  private waiters: ((v: unknown) => void)[] = [];
-  private errs: ((e: Error) => void)[] = [];
+  private buf: Buffer = Buffer.alloc(0);
+  private pending: { resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
+  closed = false;
   private constructor(private sock: net.Socket) {
-    sock.on('data', (d) => {
-      this.buf = Buffer.concat([this.buf, d]);
+    sock.on('data', (d: Buffer) => {
+      this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
       this.drain();
     });
-    const fail = () => {
+    sock.on('close', () => {
+      this.closed = true;
       const e = new Error('connection closed');
-      for (const f of this.errs.splice(0)) f(e);
-      this.waiters = [];
-    };
-    sock.on('close', fail);
+      for (const p of this.pending.splice(0)) p.reject(e);
+    });
     sock.on('error', () => {});
   }
   static open(port: number): Promise<Conn> {
     return new Promise((resolve, reject) => {
       const s = net.connect(port, '127.0.0.1', () => resolve(new Conn(s)));
       s.once('error', reject);
+      // A stopped or unreachable server must not hang the runner.
+      s.setTimeout(10000, () => s.destroy(new Error('connect timeout')));
     });
   }
   private parse(pos: number): [unknown, number] | null {
@@ -100,18 +108,31 @@ class Conn {
     throw new Error(`unexpected reply type ${t}`);
   }
   private drain(): void {
-    while (this.waiters.length) {
+    while (this.pending.length) {
       const r = this.parse(0);
       if (!r) return;
       this.buf = this.buf.subarray(r[1]);
-      this.errs.shift();
-      this.waiters.shift()!(r[0]);
+      this.pending.shift()!.resolve(r[0]);
     }
   }
-  cmd(...a: string[]): Promise<unknown> {
+  /** One command; an error reply resolves to an Error value. No reply within timeoutMs closes the connection. */
+  cmd(a: string[], timeoutMs = 15000): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.waiters.push(resolve);
-      this.errs.push(reject);
+      if (this.closed) {
+        reject(new Error('connection closed'));
+        return;
+      }
+      const timer = setTimeout(() => this.sock.destroy(), timeoutMs);
+      this.pending.push({
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
       this.sock.write(`*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join(''));
     });
   }
@@ -120,10 +141,13 @@ class Conn {
   }
 }
 
+/** One command on a fresh connection; error replies are thrown. */
 async function cmd(port: number, ...a: string[]): Promise<unknown> {
   const c = await Conn.open(port);
   try {
-    return await c.cmd(...a);
+    const r = await c.cmd(a);
+    if (r instanceof Error) throw new Error(`:${port} ${a.join(' ')} -> ${r.message}`);
+    return r;
   } finally {
     c.close();
   }
@@ -136,9 +160,24 @@ interface Node {
   proxy: FaultProxy | null;
   upstream: Node | null;
   expectedExit: boolean;
+  /** Killed and not restarted yet. */
+  down: boolean;
+  /** sync_full / sync_partial_ok last read (reset when the process restarts). */
+  seen: { full: number; partial: number };
 }
 
-const stats = { cycles: 0, faults: {} as Record<string, number>, ackedWrites: 0, ackedChecked: 0, lostWrites: 0, crashes: 0, unackedWrites: 0, maxRssMb: 0 };
+const stats = {
+  cycles: 0,
+  faults: {} as Record<string, number>,
+  ackedWrites: 0,
+  ackedChecked: 0,
+  lostWrites: 0,
+  unackedWrites: 0,
+  crashes: 0,
+  resyncs: { full: 0, partial: 0 },
+  failoversAborted: 0,
+  maxRssMb: 0,
+};
 const violations: string[] = [];
 
 function log(msg: string): void {
@@ -150,16 +189,18 @@ function rssMb(pid: number): number {
   return (Number(r.stdout.trim()) || 0) / 1024;
 }
 
-async function info(port: number, field: string): Promise<string> {
-  const txt = String(await cmd(port, 'INFO', 'replication'));
+async function infoField(port: number, section: string, field: string): Promise<string> {
+  const txt = String(await cmd(port, 'INFO', section));
   const m = new RegExp(`^${field}:(.*)$`, 'm').exec(txt);
   return m ? m[1]!.trim() : '';
 }
 
+const info = (port: number, field: string): Promise<string> => infoField(port, 'replication', field);
+
 const nodes: Node[] = [];
 let master: Node;
 
-async function startNode(name: string, dir?: string, port?: number): Promise<ServerHandle> {
+async function startNode(dir?: string, port?: number): Promise<ServerHandle> {
   return startMirra({ dir, port, args: ['--repl-diskless-sync-delay', '0', '--repl-timeout', '5', '--repl-ping-replica-period', '1'] });
 }
 
@@ -171,18 +212,19 @@ async function attach(node: Node, upstream: Node): Promise<void> {
 }
 
 function watchExit(node: Node): void {
-  void node.srv.exited.then((code) => {
-    if (!node.expectedExit) {
+  const srv = node.srv;
+  void srv.exited.then((code) => {
+    if (!node.expectedExit && node.srv === srv) {
       stats.crashes++;
-      violations.push(`${node.name} exited unexpectedly (code ${code}):\n${node.srv.log().slice(-2000)}`);
+      violations.push(`${node.name} exited unexpectedly (code ${code}):\n${srv.log().slice(-2000)}`);
     }
   });
 }
 
 async function setup(): Promise<void> {
   for (const name of ['n0', 'n1', 'n2', 'n3']) {
-    const srv = await startNode(name);
-    const node: Node = { name, srv, proxy: null, upstream: null, expectedExit: false };
+    const srv = await startNode();
+    const node: Node = { name, srv, proxy: null, upstream: null, expectedExit: false, down: false, seen: { full: 0, partial: 0 } };
     watchExit(node);
     nodes.push(node);
   }
@@ -200,41 +242,51 @@ async function waitLinksUp(timeout = 60000): Promise<void> {
   }
 }
 
-/** Writers for one cycle. Returns a stop function resolving to the acked keys. */
+/** Writers for one cycle, on persistent connections to the current master. Returns a stop function resolving to the acked keys. */
 function startWriters(cycle: number): () => Promise<Map<string, string>> {
   const acked = new Map<string, string>();
   let running = true;
+  /** Keeps one connection to whichever node is the master now. */
+  const connector = () => {
+    let conn: Conn | null = null;
+    let port = -1;
+    return async (): Promise<Conn> => {
+      if (conn === null || conn.closed || port !== master.srv.port) {
+        conn?.close();
+        port = master.srv.port;
+        conn = await Conn.open(port);
+      }
+      return conn;
+    };
+  };
   const withWait = (async () => {
-    let i = 0;
-    while (running) {
+    const get = connector();
+    for (let i = 0; running; i++) {
       const key = `acked:${cycle}:${i}`;
       const val = `v${i}`;
       try {
-        const c = await Conn.open(master.srv.port);
-        try {
-          await c.cmd('SET', key, val);
-          const n = (await c.cmd('WAIT', '1', '200')) as number;
+        const c = await get();
+        if ((await c.cmd(['SET', key, val])) === 'OK') {
+          // WAIT counts from this connection's last write: same connection.
+          const n = await c.cmd(['WAIT', '1', '200']);
           if (typeof n === 'number' && n >= 1) acked.set(key, val);
-        } finally {
-          c.close();
         }
       } catch {
-        // The master may be down during a fault: the write simply isn't acknowledged.
+        // The master may be down or changing during a fault: the write simply isn't acknowledged.
+        await sleep(20);
       }
-      i++;
       await sleep(5);
     }
   })();
   const noWait = (async () => {
-    let i = 0;
-    while (running) {
+    const get = connector();
+    for (let i = 0; running; i++) {
       try {
-        await cmd(master.srv.port, 'SET', `free:${cycle}:${i % 200}`, String(i));
-        stats.unackedWrites++;
+        const c = await get();
+        if ((await c.cmd(['SET', `free:${cycle}:${i % 200}`, String(i)])) === 'OK') stats.unackedWrites++;
       } catch {
-        // master down
+        await sleep(20);
       }
-      i++;
       await sleep(2);
     }
   })();
@@ -253,12 +305,14 @@ async function restart(node: Node): Promise<void> {
   node.expectedExit = true;
   node.srv.kill('SIGKILL');
   await node.srv.exited;
-  const srv = await startNode(node.name, node.srv.dir, node.srv.port);
-  node.srv = srv;
+  node.srv = await startNode(node.srv.dir, node.srv.port);
   node.expectedExit = false;
+  node.down = false;
+  node.seen = { full: 0, partial: 0 };
   watchExit(node);
 }
 
+/** REPLICAOF NO ONE on `newMaster`; the old master's direct replicas (alive) are re-pointed to it. */
 async function promote(newMaster: Node): Promise<void> {
   await cmd(newMaster.srv.port, 'REPLICAOF', 'NO', 'ONE');
   if (newMaster.proxy) await newMaster.proxy.close();
@@ -267,13 +321,48 @@ async function promote(newMaster: Node): Promise<void> {
   const old = master;
   master = newMaster;
   for (const n of nodes) {
-    if (n === master) continue;
+    if (n === master || n.down) continue;
     if (n.upstream === newMaster) continue;
     if (n === old || n.upstream === old || n.upstream === null) await attach(n, master);
   }
 }
 
-const FAULTS = ['cut', 'stall', 'delay', 'throttle', 'kill-replica', 'stop-replica', 'promote', 'kill-master'] as const;
+/**
+ * A planned promotion: writes paused on the master, the target waits until it processed the
+ * master's whole stream, then it is promoted and the others re-pointed.
+ */
+async function plannedPromotion(target: Node): Promise<void> {
+  const old = master;
+  await cmd(old.srv.port, 'CLIENT', 'PAUSE', '20000', 'WRITE');
+  try {
+    const off = Number(await info(old.srv.port, 'master_repl_offset'));
+    await waitFor(async () => Number(await info(target.srv.port, 'slave_repl_offset')) >= off, `${target.name} to catch up before promotion`, 15000, 20);
+    await promote(target);
+  } finally {
+    // The old master is a replica now: its paused writers get -READONLY.
+    await cmd(old.srv.port, 'CLIENT', 'UNPAUSE').catch(() => undefined);
+  }
+}
+
+/** FAILOVER TO target on the master; on success the old master is re-attached through a proxy. */
+async function coordinatedFailover(target: Node): Promise<void> {
+  const old = master;
+  await cmd(old.srv.port, 'FAILOVER', 'TO', '127.0.0.1', String(target.srv.port), 'TIMEOUT', '5000');
+  await waitFor(async () => (await info(old.srv.port, 'master_failover_state')) === 'no-failover', 'the failover to end', 20000, 20);
+  if ((await info(target.srv.port, 'role')) !== 'master') {
+    stats.failoversAborted++;
+    log(`  failover to ${target.name} aborted (${old.name} stays master)`);
+    return;
+  }
+  master = target;
+  await target.proxy?.close();
+  target.proxy = null;
+  target.upstream = null;
+  // The old master replicates from the target directly: put a proxy back in between.
+  await attach(old, target);
+}
+
+const FAULTS = ['cut', 'stall', 'delay', 'throttle', 'kill-replica', 'stop-replica', 'promote', 'failover', 'kill-master'] as const;
 type Fault = (typeof FAULTS)[number];
 
 async function inject(fault: Fault): Promise<void> {
@@ -309,17 +398,16 @@ async function inject(fault: Fault): Promise<void> {
       await sleep(300 + rand() * 1500);
       victim.srv.kill('SIGCONT');
       break;
-    case 'promote': {
-      const direct = replicas().filter((n) => n.upstream === master);
-      await promote(pick(direct));
-      // The old master becomes a replica of the new one.
-      const old = nodes.find((n) => n !== master && n.upstream === null);
-      if (old) await attach(old, master);
+    case 'promote':
+      await plannedPromotion(pick(replicas().filter((n) => n.upstream === master)));
       break;
-    }
+    case 'failover':
+      await coordinatedFailover(pick(replicas().filter((n) => n.upstream === master)));
+      break;
     case 'kill-master': {
       const old = master;
       old.expectedExit = true;
+      old.down = true;
       old.srv.kill('SIGKILL');
       await old.srv.exited;
       // Promote the direct replica with the highest processed offset (it holds every WAIT-acked write).
@@ -334,12 +422,21 @@ async function inject(fault: Fault): Promise<void> {
         }
       }
       await promote(best);
-      old.srv = await startNode(old.name, old.srv.dir, old.srv.port);
-      old.expectedExit = false;
-      watchExit(old);
+      await restart(old);
       await attach(old, master);
       break;
     }
+  }
+}
+
+/** Adds the resyncs each node served since the last look (a restarted node starts from zero). */
+async function countResyncs(): Promise<void> {
+  for (const n of nodes) {
+    const full = Number(await infoField(n.srv.port, 'stats', 'sync_full'));
+    const partial = Number(await infoField(n.srv.port, 'stats', 'sync_partial_ok'));
+    stats.resyncs.full += Math.max(0, full - n.seen.full);
+    stats.resyncs.partial += Math.max(0, partial - n.seen.partial);
+    n.seen = { full, partial };
   }
 }
 
@@ -361,42 +458,72 @@ async function checkCycle(cycle: number, acked: Map<string, string>): Promise<vo
   } catch {
     violations.push(`cycle ${cycle}: nodes did not converge: ${nodes.map((n, i) => `${n.name}=${digests[i]}`).join(' ')}`);
   }
-  for (const [k, v] of acked) {
-    stats.ackedChecked++;
-    const got = await cmd(master.srv.port, 'GET', k);
-    if (got !== v) {
-      stats.lostWrites++;
-      violations.push(`cycle ${cycle}: acknowledged write ${k}=${v} missing on master ${master.name} (got ${String(got)})`);
+  const c = await Conn.open(master.srv.port);
+  try {
+    for (const [k, v] of acked) {
+      stats.ackedChecked++;
+      const got = await c.cmd(['GET', k]);
+      if (got !== v) {
+        stats.lostWrites++;
+        violations.push(`cycle ${cycle}: acknowledged write ${k}=${v} missing on master ${master.name} (got ${String(got)})`);
+      }
     }
+  } finally {
+    c.close();
   }
+  await countResyncs();
   for (const n of nodes) {
     const mb = rssMb(n.srv.pid);
-    stats.maxRssMb = Math.max(stats.maxRssMb, mb);
+    stats.maxRssMb = Math.max(stats.maxRssMb, Math.round(mb));
     if (mb > RSS_LIMIT_MB) violations.push(`cycle ${cycle}: ${n.name} RSS ${mb.toFixed(0)} MB over ${RSS_LIMIT_MB} MB`);
   }
 }
 
+function topology(): string {
+  return nodes
+    .filter((n) => n !== master)
+    .map((n) => `${n.name}<${n.upstream?.name ?? '?'}`)
+    .join(',');
+}
+
 async function main(): Promise<void> {
   const t0 = Date.now();
-  await setup();
+  let runnerError: Error | null = null;
   try {
+    await setup();
+    await countResyncs();
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
       const fault = pick(FAULTS);
       stats.faults[fault] = (stats.faults[fault] ?? 0) + 1;
       const stop = startWriters(cycle);
-      await sleep(200 + rand() * 300);
-      await inject(fault);
-      await sleep(200);
-      const acked = await stop();
-      stats.ackedWrites += acked.size;
-      await checkCycle(cycle, acked);
-      stats.cycles++;
-      log(`cycle ${cycle}/${CYCLES} fault=${fault} master=${master.name} acked=${acked.size} violations=${violations.length}`);
+      try {
+        await sleep(200 + rand() * 300);
+        await inject(fault);
+        await sleep(200);
+      } finally {
+        const acked = await stop();
+        stats.ackedWrites += acked.size;
+        await checkCycle(cycle, acked);
+        stats.cycles++;
+        log(`cycle ${cycle}/${CYCLES} fault=${fault} master=${master.name} ${topology()} acked=${acked.size} violations=${violations.length}`);
+      }
       if (violations.length) break;
     }
+  } catch (e) {
+    runnerError = e as Error;
+    violations.push(`runner error: ${runnerError.stack ?? runnerError.message}`);
   } finally {
+    if (violations.length > 0) {
+      // What each node was doing, for the report.
+      for (const n of nodes) {
+        const role = await info(n.srv.port, 'role').catch(() => 'unreachable');
+        const link = await info(n.srv.port, 'master_link_status').catch(() => '');
+        violations.push(`--- ${n.name} (:${n.srv.port}, ${role} ${link}, upstream ${n.upstream?.name ?? '-'}) log tail:\n${n.srv.log().split('\n').slice(-40).join('\n')}`);
+      }
+    }
     for (const n of nodes) {
       n.expectedExit = true;
+      n.srv.kill('SIGCONT');
       await n.proxy?.close();
       await n.srv.stop();
     }
@@ -406,5 +533,9 @@ async function main(): Promise<void> {
   for (const v of violations) console.error(v);
   process.exit(violations.length ? 1 : 0);
 }
+
+// Interrupted (Ctrl-C, a test timeout): exit through process.exit so that the servers we
+// started are killed by the helpers' exit hook.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
 await main();

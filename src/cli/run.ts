@@ -205,6 +205,7 @@ async function startInProcess(config: Config, loaded: LoadedConfig): Promise<voi
       : 'Warning: no config file specified, using the default config. In order to specify a config file use mirra-server /path/to/redis.conf',
   );
   for (const w of loaded.warnings) log.warning(w);
+  warnUnsupportedProcessOptions(config, log);
   log.role = 'M';
 
   try {
@@ -246,6 +247,20 @@ async function startInProcess(config: Config, loaded: LoadedConfig): Promise<voi
     }
   }
   server.repl.startFromConfig();
+}
+
+/**
+ * Process options Mirra stores but cannot honour in Node: say so once at startup rather than
+ * let the operator believe they work.
+ */
+function warnUnsupportedProcessOptions(config: Config, log: Server['logger']): void {
+  const supervised = config.str('supervised');
+  if (supervised === 'systemd' || (supervised === 'auto' && process.env.NOTIFY_SOCKET)) {
+    log.warning(
+      'supervised systemd requested, but Mirra cannot send systemd readiness notifications (sd_notify): run it under a Type=simple unit, or Type=forking with daemonize yes and a pidfile',
+    );
+  }
+  if (config.bool('syslog-enabled')) log.warning('syslog-enabled yes is not supported by Mirra: logging goes to the logfile (or stdout) only');
 }
 
 /**

@@ -17,10 +17,25 @@ import { commandTable } from './table.js';
 const PUBSUB_RESP2_ALLOWED = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
 const MULTI_PASSTHROUGH = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
+/**
+ * Command name as the client spelled it → spec. Clients send a name in one case (mostly upper),
+ * so a hit here saves lowercasing it and a second table lookup. Bounded, so that a client
+ * sending ever new spellings cannot grow it; past the bound the table answers directly.
+ */
+const bySpelling = new Map<string, CommandSpec>();
+const SPELLINGS_MAX = 1024;
+
+function lookupCommand(name: string): CommandSpec | undefined {
+  const hit = bySpelling.get(name);
+  if (hit !== undefined) return hit;
+  const spec = commandTable().lookup(name);
+  if (spec !== undefined && bySpelling.size < SPELLINGS_MAX) bySpelling.set(name, spec);
+  return spec;
+}
+
 export function processCommand(c: Client, argv: string[]): void {
   const server = c.server;
-  const table = commandTable();
-  const top = table.lookup(argv[0]!);
+  const top = lookupCommand(argv[0]!);
   if (top === undefined) {
     rejectCommand(c, unknownCommandError(argv));
     return;

@@ -246,7 +246,11 @@ export function applyLines(config: Config, lines: Line[], opts: LoadOptions = {}
       warnings.push(...includeFiles(config, rest[0]!, opts, depth));
       continue;
     }
-    if (name === 'sentinel' && rest.length > 0) throw fatal('sentinel directive while not in sentinel mode');
+    if (name === 'sentinel') {
+      // `--sentinel` asks for sentinel mode, which Mirra does not have: refuse rather than start
+      // a plain server in its place.
+      throw fatal(rest.length > 0 ? 'sentinel directive while not in sentinel mode' : 'Sentinel mode is not supported by Mirra');
+    }
     if (name in UNSAFE_TO_IGNORE && !(name === 'aclfile' && rest.length === 1 && rest[0] === '')) {
       throw fatal(UNSAFE_TO_IGNORE[name]!);
     }

@@ -16,8 +16,30 @@ const SLAB_SIZE = 64 * 1024;
 const LARGE = 16 * 1024;
 
 const CRLF = Buffer.from('\r\n');
-const SMALL_INTS: Buffer[] = [];
-for (let i = 0; i < 1000; i++) SMALL_INTS.push(Buffer.from(`:${i}\r\n`));
+
+/**
+ * Copies the latin1 string `s` into `buf` at `p` and returns the end. Replies are mostly a few
+ * bytes, and a JS loop copies those faster than a call into the native latin1Write.
+ */
+function putLatin1(buf: Buffer, s: string, p: number): number {
+  const n = s.length;
+  if (n > 32) return p + buf.latin1Write(s, p, n);
+  for (let i = 0; i < n; i++) buf[p + i] = s.charCodeAt(i);
+  return p + n;
+}
+
+/** Writes the decimal digits of the non-negative integer `n` at `p`; returns the end. */
+function putDecimal(buf: Buffer, n: number, p: number): number {
+  if (n < 10) {
+    buf[p] = 48 + n;
+    return p + 1;
+  }
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  let q = p + digits;
+  for (let x = n; q > p; x = Math.floor(x / 10)) buf[--q] = 48 + (x % 10);
+  return p + digits;
+}
 
 export class ReplyWriter {
   /** 2 or 3; changes with HELLO. */
@@ -51,8 +73,7 @@ export class ReplyWriter {
   private ascii(s: string): void {
     const n = s.length;
     this.ensure(n);
-    this.slab.latin1Write(s, this.len, n);
-    this.len += n;
+    this.len = putLatin1(this.slab, s, this.len);
     this.pending += n;
   }
 
@@ -65,10 +86,14 @@ export class ReplyWriter {
       this.pending += b.length;
       return;
     }
-    this.ensure(b.length);
-    b.copy(this.slab, this.len);
-    this.len += b.length;
-    this.pending += b.length;
+    const n = b.length;
+    this.ensure(n);
+    const slab = this.slab;
+    // Short pieces (CRLF, cached replies) are copied in JS: cheaper than a native copy call.
+    if (n <= 32) for (let i = 0; i < n; i++) slab[this.len + i] = b[i]!;
+    else b.copy(slab, this.len);
+    this.len += n;
+    this.pending += n;
   }
 
   /** Appends a RESP string of bytes (latin1) verbatim. */
@@ -97,8 +122,16 @@ export class ReplyWriter {
 
   int(n: number | bigint): void {
     if (!this.enabled) return;
-    if (typeof n === 'number' && n >= 0 && n < 1000 && Number.isInteger(n)) {
-      this.raw(SMALL_INTS[n]!);
+    if (typeof n === 'number' && n >= 0 && Number.isSafeInteger(n)) {
+      this.ensure(20);
+      const slab = this.slab;
+      let p = this.len;
+      slab[p++] = 58;
+      p = putDecimal(slab, n, p);
+      slab[p++] = 13;
+      slab[p++] = 10;
+      this.pending += p - this.len;
+      this.len = p;
       return;
     }
     this.ascii(':' + n + '\r\n');
@@ -116,12 +149,15 @@ export class ReplyWriter {
       this.ascii('\r\n');
       return;
     }
-    const header = '$' + n + '\r\n';
-    this.ensure(header.length + n + 2);
+    // `$<n>\r\n<payload>\r\n`; n < LARGE has at most 5 digits.
+    this.ensure(n + 10);
     const slab = this.slab;
     let p = this.len;
-    p += slab.latin1Write(header, p);
-    if (n > 0) p += slab.latin1Write(s, p, n);
+    slab[p++] = 36;
+    p = putDecimal(slab, n, p);
+    slab[p++] = 13;
+    slab[p++] = 10;
+    p = putLatin1(slab, s, p);
     slab[p++] = 13;
     slab[p++] = 10;
     this.pending += p - this.len;

@@ -120,19 +120,15 @@ export class MasterStream {
           argv = this.parser.next();
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e;
-          server.logger.warning(`Protocol error (${e.message}) from master: closing the link and discarding the cached master`);
-          this.protocolError = true;
-          c.close();
+          this.dropForProtocolError(`Protocol error (${e.message}) from master: closing the link and discarding the cached master`);
           return;
         }
         if (argv === null) break;
         if (argv.length > 0) {
           if (this.parser.lastWasInline) {
-            server.logger.warning(
+            this.dropForProtocolError(
               'WARNING: Receiving inline protocol from master, master stream corruption? Closing the master connection and discarding the cached master.',
             );
-            this.protocolError = true;
-            c.close();
             return;
           }
           if (isGetack(argv)) this.sendAck();
@@ -146,6 +142,18 @@ export class MasterStream {
       this.processing = false;
     }
     this.forwardApplied();
+  }
+
+  /**
+   * Drops a link whose stream is corrupt. The commands applied before the bad bytes (in the same
+   * read) still go to our replicas and into our offset first, as Redis proxies each command as
+   * soon as it ran: otherwise our own replicas would silently miss data we hold.
+   */
+  private dropForProtocolError(message: string): void {
+    this.server.logger.warning(message);
+    this.forwardApplied();
+    this.protocolError = true;
+    this.client.close();
   }
 
   private forwardApplied(): void {

@@ -45,9 +45,24 @@ export class Propagator {
    */
   suspended = 0;
 
+  /**
+   * Saved state of the enclosing calls, one frame per nesting depth. Calls nest strictly
+   * (begin/end pairs), so a depth's frame is free again once its call ended: reusing them keeps
+   * every command from allocating one.
+   */
+  private readonly frames: CallFrame[] = [];
+
   /** Starts a (possibly nested) command call. Returns a token to pass to end(). */
   begin(): CallFrame {
-    const frame: CallFrame = { override: this.override, prevented: this.prevented, forced: this.forced, forcedReplOnly: this.forcedReplOnly };
+    let frame = this.frames[this.depth];
+    if (frame === undefined) {
+      frame = { override: null, prevented: false, forced: false, forcedReplOnly: false };
+      this.frames[this.depth] = frame;
+    }
+    frame.override = this.override;
+    frame.prevented = this.prevented;
+    frame.forced = this.forced;
+    frame.forcedReplOnly = this.forcedReplOnly;
     this.forcedReplOnly = false;
     this.override = null;
     this.prevented = false;

@@ -117,6 +117,7 @@ export class Server {
     config.watch('proto-max-bulk-len', (v) => (this.parserLimits.maxBulkLen = v as number));
     config.watch('client-query-buffer-limit', (v) => (this.parserLimits.maxQueryBuffer = v as number));
     config.watch('slowlog-log-slower-than', (v) => (this.slowlogThreshold = v as number));
+    config.watch('maxmemory', (v) => (this.maxmemory = v as number));
     config.watch('slowlog-max-len', (v) => (this.slowlog.maxLen = v as number));
     config.watch('loglevel', (v) => (this.logger.level = v as Logger['level']));
     config.watch('hz', () => this.restartCron());
@@ -243,8 +244,11 @@ export class Server {
     return this.tx.execWillWrite(c);
   }
 
+  /** `maxmemory`, kept in a field: the dispatcher checks it before every denyoom command. */
+  private maxmemory = 0;
+
   overMaxmemory(): boolean {
-    const max = this.config.int('maxmemory');
+    const max = this.maxmemory;
     if (max === 0) return false;
     return process.memoryUsage.rss() > max && this.config.str('maxmemory-policy') === 'noeviction';
   }

@@ -169,6 +169,9 @@ test('FORCE after TIMEOUT enters failover-in-progress; FAILOVER ABORT makes a ma
   assert.equal(mid.master_host, '127.0.0.1');
   assert.equal(mid.master_port, String(r.port));
   assert.equal(mid.master_link_status, 'down');
+  // As Redis shows it: never connected, our own history as the cached master.
+  assert.equal(mid.master_link_down_since_seconds, '-1');
+  assert.equal(mid.slave_repl_offset, mid.master_repl_offset);
   // The old replica is still listed until it goes away, as in Redis.
   assert.equal(mid.connected_slaves, '1');
   // Already a replica: a write is refused with READONLY before the pause is even considered

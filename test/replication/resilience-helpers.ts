@@ -15,7 +15,7 @@ export function info(port: number, section = 'replication'): Record<string, stri
   const out: Record<string, string> = {};
   for (const line of redisCli(port, 'info', section).split(/\r?\n/)) {
     const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trimEnd();
   }
   return out;
 }

@@ -116,11 +116,18 @@ export class Aof implements StreamSink {
   // -------------------------------------------------------------------------------------------
   // Appending (feedAppendOnlyFile)
 
+  /**
+   * Whether ops are appended now (the propagator skips encoding for an inactive sink). Not
+   * while turning on with no rewrite running yet: the coming snapshot will hold those writes.
+   */
+  get active(): boolean {
+    return this.state === 'on' || (this.state === 'wait_rewrite' && this.rewrite !== null);
+  }
+
   feed(db: number, argv: readonly string[], encoded: Buffer): void {
-    // Turning on with no rewrite running yet: the coming snapshot will hold this write.
-    if (this.state !== 'on' && this.rewrite === null) return;
-    if (this.state === 'off') return;
+    if (!this.active) return;
     const a0 = argv[0]!;
+    // Replication-only (the propagator already keeps it from us outside MULTI/EXEC wraps).
     if ((a0.length === 7 || a0.length === 8) && isPublish(a0)) return;
     const w = this.writer;
     if (this.timestamps) {
@@ -330,11 +337,14 @@ export class Aof implements StreamSink {
   /** stopAppendOnly: flush, fsync and close the file; stop any rewrite. */
   stop(): void {
     if (this.state === 'off') return;
+    const turningOn = this.state === 'wait_rewrite';
     this.writer.close();
     this.selectedDb = -1;
     this.state = 'off';
     this.rewriteScheduled = false;
     this.killRewrite();
+    // Never named into the layout: nothing refers to it.
+    if (turningOn) fs.rm(path.join(this.dirPath, tempIncrFileName(this.filename)), { force: true }, () => undefined);
   }
 
   /** A replica about to flush its data for a full sync stops the AOF (readSyncBulkPayload). */

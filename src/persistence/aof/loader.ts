@@ -263,7 +263,8 @@ async function replayCommands(
     }
     if (r !== ITEM_COMMAND) continue;
     const argv = parser.argv;
-    if (argv[0]!.toLowerCase() === 'multi' && !replay.inMulti) validBeforeMulti = start;
+    const a0 = argv[0]!;
+    if (a0.length === 5 && a0.toLowerCase() === 'multi' && !replay.inMulti) validBeforeMulti = start;
     const err = replay.run(argv);
     if (err !== null) {
       fatal(env, err);
