@@ -112,14 +112,10 @@ function serverSection(server: Server): string[] {
 }
 
 function clientsSection(server: Server): string[] {
-  let blocked = 0;
-  let pubsub = 0;
   let maxIn = 0;
   let maxOut = 0;
   let normal = 0;
   for (const c of server.clients.values()) {
-    if (c.flags.blocked) blocked++;
-    if (c.flags.pubsub) pubsub++;
     if (!c.flags.replica) normal++;
     maxIn = Math.max(maxIn, c.parser.bufferedBytes);
     maxOut = Math.max(maxOut, c.outputBytes);
@@ -130,9 +126,9 @@ function clientsSection(server: Server): string[] {
     `maxclients:${server.config.int('maxclients')}`,
     `client_recent_max_input_buffer:${maxIn}`,
     `client_recent_max_output_buffer:${maxOut}`,
-    `blocked_clients:${blocked}`,
+    `blocked_clients:${server.blocking.blockedClients}`,
     'tracking_clients:0',
-    'clients_in_timeout_table:0',
+    `clients_in_timeout_table:${server.blocking.clientsInTimeoutTable}`,
   ];
 }
 
