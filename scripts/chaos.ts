@@ -306,6 +306,9 @@ async function restart(node: Node): Promise<void> {
   node.srv.kill('SIGKILL');
   await node.srv.exited;
   node.srv = await startNode(node.srv.dir, node.srv.port);
+  // startMirra may return while the dataset still loads: the reused log file already holds the
+  // previous process's "Ready to accept connections". Commands get -LOADING until it is done.
+  await waitFor(async () => (await cmd(node.srv.port, 'PING').catch(() => '')) === 'PONG', `${node.name} to finish loading`, 30000, 20);
   node.expectedExit = false;
   node.down = false;
   node.seen = { full: 0, partial: 0 };
@@ -500,13 +503,15 @@ async function main(): Promise<void> {
         await sleep(200 + rand() * 300);
         await inject(fault);
         await sleep(200);
-      } finally {
-        const acked = await stop();
-        stats.ackedWrites += acked.size;
-        await checkCycle(cycle, acked);
-        stats.cycles++;
-        log(`cycle ${cycle}/${CYCLES} fault=${fault} master=${master.name} ${topology()} acked=${acked.size} violations=${violations.length}`);
+      } catch (e) {
+        // Recorded before the checks run, so a check failing afterwards cannot hide it.
+        violations.push(`cycle ${cycle}: injecting ${fault} failed: ${(e as Error).stack ?? String(e)}`);
       }
+      const acked = await stop();
+      stats.ackedWrites += acked.size;
+      await checkCycle(cycle, acked);
+      stats.cycles++;
+      log(`cycle ${cycle}/${CYCLES} fault=${fault} master=${master.name} ${topology()} acked=${acked.size} violations=${violations.length}`);
       if (violations.length) break;
     }
   } catch (e) {

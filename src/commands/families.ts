@@ -15,6 +15,9 @@ import { debugCommands } from './debug.js';
 import { replicationCommands } from './replication.js';
 import { persistenceCommands } from './persistence.js';
 import { sortCommands } from './sort.js';
+import { bitmapCommands } from './bitmap.js';
+import { hyperloglogCommands } from './hyperloglog.js';
+import { geoCommands } from './geo.js';
 
 export const families: CommandDef[][] = [
   connectionCommands,
@@ -32,4 +35,7 @@ export const families: CommandDef[][] = [
   replicationCommands,
   persistenceCommands,
   sortCommands,
+  bitmapCommands,
+  hyperloglogCommands,
+  geoCommands,
 ];

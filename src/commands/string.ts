@@ -209,6 +209,11 @@ function setGeneric(
 }
 
 function setCommand(c: Client, argv: string[]): void {
+  // The plain `SET key value` has no options to parse.
+  if (argv.length === 3) {
+    setGeneric(c, argv, 0, argv[1]!, argv[2]!, undefined, 'set', false);
+    return;
+  }
   const a = parseExtendedArgs(c, argv, 3, true);
   if (a === null) return;
   setGeneric(c, argv, a.flags, argv[1]!, argv[2]!, a.expire, 'set', false);

@@ -114,6 +114,12 @@ test('Redis directives Mirra lacks: one warning each; unsafe ones refuse to star
   const { config, warnings } = load('activerehashing yes\nlist-max-ziplist-entries 5\n');
   assert.deepEqual(warnings, ["Directive 'activerehashing' is accepted but not implemented by Mirra", "Directive 'list-max-ziplist-entries' is deprecated and was ignored"]);
   assert.equal(config.format('activerehashing'), 'yes');
+  // Their values are checked as Redis checks them, and shown normalised.
+  assert.equal(fatal('activerehashing maybe').reason, "argument must be 'yes' or 'no'");
+  assert.equal(fatal('tls-port 70000').reason, 'argument must be between 0 and 65535 inclusive');
+  assert.equal(fatal('oom-score-adj-values 0 200').reason, 'wrong number of arguments');
+  assert.equal(load('active-defrag-ignore-bytes 3kb\noom-score-adj-values "0 200 800"\n').config.format('active-defrag-ignore-bytes'), '3072');
+  assert.equal(fatal('sentinel').reason, 'Sentinel mode is not supported by Mirra');
   assert.match(fatal('rename-command FLUSHALL ""').reason, /not supported/);
   assert.match(fatal('user default on >secret ~* +@all').reason, /not supported/);
 });
@@ -200,6 +206,23 @@ test('CONFIG SET: several parameters at once, all or nothing, Redis error texts'
   assert.equal(c.configSet(['client-output-buffer-limit', 'normal 1 2 3'], false), null);
   assert.equal(c.format('client-output-buffer-limit'), 'normal 1 2 3 slave 268435456 67108864 60 pubsub 33554432 8388608 60');
   assert.match(String(c.configSet(['activerehashing', 'no'], false)), /not supported by Mirra/);
+});
+
+test('CONFIG SET dir (protected): changes the working directory, or fails with strerror', () => {
+  const c = new Config();
+  const before = process.cwd();
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mirra-dir-')));
+  try {
+    assert.equal(c.configSet(['dir', dir], true), null);
+    assert.equal(process.cwd(), dir);
+    assert.equal(c.format('dir'), dir);
+    assert.equal(c.configSet(['dir', path.join(dir, 'missing')], true), "ERR CONFIG SET failed (possibly related to argument 'dir') - No such file or directory");
+    assert.equal(process.cwd(), dir);
+    assert.equal(c.format('dir'), dir);
+  } finally {
+    process.chdir(before);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('CONFIG SET: a refusing applier restores every value', async () => {

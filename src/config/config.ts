@@ -9,6 +9,7 @@
  * restores every value it changed, as Redis's restoreBackupConfig does.
  */
 import { directives, type Directive } from './directives.js';
+import { redisOnlyDirectives } from './redis-only.js';
 import { ConfigValueError, memtoull, rangeError, string2ll } from './values.js';
 import { redisMeta } from '../commands/meta.js';
 import { globMatch } from '../util/glob.js';
@@ -56,7 +57,7 @@ export class Config {
       } catch (e) {
         throw new ConfigError(osErrorText(e as NodeJS.ErrnoException));
       }
-      this.values.set('dir', process.cwd());
+      this.values.set('dir', Buffer.from(process.cwd(), 'utf8').toString('latin1'));
     });
   }
 
@@ -114,7 +115,15 @@ export class Config {
       }
       if (this.isRedisDirective(lname)) {
         if (REDIS_FILE_ONLY.includes(lname)) return `Directive '${lname}' is not supported by Mirra and was ignored`;
-        this.redisOnly.set(lname, args.join(' '));
+        // Checked as Redis checks it, so a value Redis refuses is refused here too.
+        const spec = redisOnlyDirectives.get(lname);
+        if (spec) {
+          const v = this.parseValue(spec, this.fileArgs(spec, args));
+          this.redisOnly.set(lname, this.pendingExact ?? formatTyped(spec, v));
+          this.pendingExact = null;
+        } else {
+          this.redisOnly.set(lname, args.join(' '));
+        }
         return `Directive '${lname}' is accepted but not implemented by Mirra`;
       }
       throw new ConfigError('Bad directive or wrong number of arguments');
@@ -217,21 +226,7 @@ export class Config {
     if (!d) return this.redisOnly.get(lname) ?? redisMeta().configDefaults[lname] ?? '';
     const exact = this.exact.get(d.name);
     if (exact !== undefined) return exact;
-    const v = this.values.get(d.name);
-    switch (d.type.kind) {
-      case 'bool':
-        return v ? 'yes' : 'no';
-      case 'int':
-      case 'memory':
-        return String(v);
-      case 'octal':
-        return (v as number).toString(8);
-      case 'enum':
-      case 'string':
-        return v as string;
-      case 'special':
-        return d.type.format(v);
-    }
+    return formatTyped(d, this.values.get(d.name));
   }
 
   /** Every name CONFIG GET knows: Mirra's directives and aliases, and Redis's other ones. */
@@ -387,6 +382,24 @@ export class Config {
     const d = this.byName.get(name)!;
     const cur = this.values.get(d.name);
     return JSON.stringify(cur) === JSON.stringify(d.default) && !this.exact.has(d.name);
+  }
+}
+
+/** A parsed value as CONFIG GET shows it. */
+function formatTyped(d: Directive, v: unknown): string {
+  switch (d.type.kind) {
+    case 'bool':
+      return v ? 'yes' : 'no';
+    case 'int':
+    case 'memory':
+      return String(v);
+    case 'octal':
+      return (v as number).toString(8);
+    case 'enum':
+    case 'string':
+      return v as string;
+    case 'special':
+      return d.type.format(v);
   }
 }
 

@@ -175,6 +175,7 @@ export const directives: Directive[] = [
   { name: 'list-compress-depth', type: int(0n, INT_MAX), default: 0, mutable: true },
   { name: 'stream-node-max-bytes', type: mem(0n, LLONG_MAX), default: 4096, mutable: true },
   { name: 'stream-node-max-entries', type: int(0n, LLONG_MAX), default: 100, mutable: true },
+  { name: 'hll-sparse-max-bytes', type: mem(0n, LLONG_MAX), default: 3000, mutable: true },
   // --- Persistence
   {
     name: 'save',

@@ -32,13 +32,19 @@ const BIG_ARG = 32 * 1024;
  * actually sent, not what its header claims.
  */
 const BIG_PREALLOC = 1024 * 1024;
+/** Between commands `argv` points here; every multibulk header installs a fresh array. */
+const NO_ARGV: string[] = [];
+/** Multibulk counts up to this get an argv array of exactly that size; larger ones grow. */
+const PRESIZE_MAX = 1024;
 
 export class RequestParser {
   private buf: Buffer = EMPTY;
   private pos = 0;
   /** Remaining elements of the multibulk being read; 0 = at a command boundary. */
   private remaining = 0;
-  private argv: string[] = [];
+  private argv: string[] = NO_ARGV;
+  /** Elements of `argv` filled so far. */
+  private argc = 0;
   /** Length of the bulk whose payload is expected next, or -1 while reading its `$` line. */
   private bulkLen = -1;
   /** Dedicated buffer for a big bulk in progress (capacity may be below bigTotal). */
@@ -135,7 +141,10 @@ export class RequestParser {
     if (n <= 0) return -1;
     if (this.unauthenticated && n > 10) throw new ProtocolError('ERR Protocol error: unauthenticated multibulk length');
     this.remaining = n;
-    this.argv = [];
+    // Sized up front (an array grown by push starts with room for 17), but only as far as a
+    // plausible count: the header alone must not make us allocate for 2^31 elements.
+    this.argv = n <= PRESIZE_MAX ? new Array<string>(n) : [];
+    this.argc = 0;
     this.bulkLen = -1;
     return 1;
   }
@@ -146,7 +155,7 @@ export class RequestParser {
         if (this.bigFilled < this.bigTotal) return null;
         const big = this.big;
         this.big = null;
-        this.argv.push(big.latin1Slice(0, this.bigTotal - 2));
+        this.argv[this.argc++] = big.latin1Slice(0, this.bigTotal - 2);
         this.bulkLen = -1;
         this.remaining--;
         continue;
@@ -186,13 +195,13 @@ export class RequestParser {
       const len = this.bulkLen;
       if (buf.length - this.pos < len + 2) return null;
       // The two bytes after the payload are skipped without validation, as Redis does.
-      this.argv.push(len <= 8 ? shortLatin1(buf, this.pos, len) : buf.latin1Slice(this.pos, this.pos + len));
+      this.argv[this.argc++] = len <= 8 ? shortLatin1(buf, this.pos, len) : buf.latin1Slice(this.pos, this.pos + len);
       this.pos += len + 2;
       this.bulkLen = -1;
       this.remaining--;
     }
     const argv = this.argv;
-    this.argv = [];
+    this.argv = NO_ARGV;
     return argv;
   }
 

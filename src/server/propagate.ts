@@ -76,7 +76,9 @@ export class Propagator {
    * recorded; at depth 0 every pending op is fed to the sinks.
    */
   end(frame: CallFrame, db: number, argv: string[], changed: boolean): void {
-    if ((changed || this.forced) && !this.prevented) {
+    // A top-level op would be fed at once, below: when no sink records the stream (no backlog,
+    // AOF off) it is not even collected.
+    if ((changed || this.forced) && !this.prevented && (this.depth > 1 || this.anySinkActive())) {
       this.ops.push({ db, argv: this.override ?? argv, replOnly: !changed && this.forcedReplOnly });
     }
     this.override = frame.override;
@@ -104,6 +106,14 @@ export class Propagator {
   also(db: number, argv: string[]): void {
     this.ops.push({ db, argv, replOnly: false });
     if (this.depth === 0) this.flush();
+  }
+
+  /** True when feed() may hand an op to some sink (see StreamSink.active). */
+  private anySinkActive(): boolean {
+    if (this.suspended > 0) return false;
+    for (const s of this.localSinks) if (s.active !== false) return true;
+    if (this.feedReplicas) for (const s of this.sinks) if (s.active !== false) return true;
+    return false;
   }
 
   get inCall(): boolean {

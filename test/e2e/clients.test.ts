@@ -52,6 +52,10 @@ test('protected mode: refuses non-loopback peers when no password is set (Redis 
   assert.equal(protectedModeRefuses({ ...base, protectedMode: false, remoteAddress: '10.1.2.3' }), false);
   assert.match(PROTECTED_MODE_MSG, /^-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user\. /);
   assert.ok(PROTECTED_MODE_MSG.endsWith('NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n'));
+  // The exact text is the one compiled into the real redis-server 7.0.15 binary (typo included).
+  const bin = spawnSync('sh', ['-c', 'strings -n 100 "$(readlink -f "$(command -v redis-server)")"'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const real = bin.status === 0 ? bin.stdout.split('\n').find((l) => l.startsWith('-DENIED Redis is running in protected mode')) : undefined;
+  if (real !== undefined) assert.equal(PROTECTED_MODE_MSG, real + '\r\n');
 });
 
 test('bind: default "* -::*"; CONFIG SET bind and port re-bind at runtime, errors as Redis', withRedis, async () => {

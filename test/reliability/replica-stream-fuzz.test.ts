@@ -49,7 +49,7 @@ test('(a) valid streams split anywhere: exactly applied (oracle digest), offsets
       assert.deepEqual(next.psync, ['PSYNC', plan.replid, String(end + 1)]);
       f.ready = next;
       f.count('valid');
-      await f.checkHealthy(64 * 1024);
+      await f.checkHealthy(192 * 1024);
     }),
     options(20),
   );
@@ -142,5 +142,21 @@ test('a payload that never completes ($len too long, EOF mark never seen): repl-
     }
   } finally {
     assert.equal(await f.probe.call('CONFIG', 'SET', 'repl-timeout', '60'), 'OK');
+  }
+});
+
+test('a negative payload length ($-1, $-5) is refused at once as bad protocol', { skip }, async () => {
+  // A payload without any LF byte: a replica that took `$-1` for "no header yet" would read it
+  // as lines and wait for a newline until repl-timeout.
+  let rdb = buildRdb({ 0: [['n', 'o']] });
+  for (let i = 0; rdb.includes(10); i++) rdb = buildRdb({ 0: [[`n${i}`, 'o']] });
+  for (const len of ['-1', '-5']) {
+    const r = await f.takeReady();
+    const from = f.replica.log().length;
+    r.conn.write(Buffer.concat([Buffer.from(`+FULLRESYNC ${'c'.repeat(40)} 0\r\n$${len}\r\n`), rdb]));
+    await r.conn.waitClosed(3000);
+    assert.match(f.replica.log().slice(from), new RegExp(`Bad protocol from MASTER, the payload length is invalid \\(we received '\\$${len}'\\)`));
+    f.ready = await f.nextReady();
+    assert.deepEqual(tempFiles(f.replica.dir), []);
   }
 });

@@ -243,7 +243,7 @@ export class StreamFuzz {
       const inf = await this.replInfo();
       assert.equal(inf.master_link_status, 'up', 'an incomplete command keeps the link');
       assert.equal(inf.slave_repl_offset, String(end + m.applied), 'only complete commands are applied');
-      await this.checkHealthy(64 * 1024);
+      await this.checkHealthy(192 * 1024);
       conn.close();
       const next = await this.nextReady();
       this.ready = next;
@@ -259,7 +259,7 @@ export class StreamFuzz {
         () => false,
       );
       if (!dropped) {
-        await this.checkHealthy(64 * 1024);
+        await this.checkHealthy(192 * 1024);
         conn.close();
       }
       const next = await this.nextReady();
@@ -277,7 +277,7 @@ export class StreamFuzz {
       psync = next.psync;
     }
     assert.ok(psync.length === 3);
-    await this.checkHealthy(64 * 1024);
+    await this.checkHealthy(192 * 1024);
     assert.deepEqual(tempFiles(this.replica.dir), []);
   }
 
@@ -376,7 +376,7 @@ export class StreamFuzz {
       if (expectLog) assert.match(this.replica.log().slice(logFrom), expectLog);
     }
     this.count(`${m.kind}: ${outcome}`);
-    await this.checkHealthy(128 * 1024);
+    await this.checkHealthy(192 * 1024);
     assert.deepEqual(tempFiles(this.replica.dir), [], 'the temp file of a failed transfer is removed');
     return outcome;
   }
