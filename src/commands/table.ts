@@ -17,6 +17,17 @@ export class CommandTable {
     }
   }
 
+  /**
+   * rename-command: the command answers to `to` instead of `from`; an empty `to` disables it.
+   * Applied once at startup from the config (the table is per process).
+   */
+  rename(from: string, to: string): void {
+    const spec = this.byName.get(from);
+    if (!spec) return;
+    this.byName.delete(from);
+    if (to !== '') this.byName.set(to, spec);
+  }
+
   /** Looks a command up by the name a client sent (any case). */
   lookup(name: string): CommandSpec | undefined {
     return this.byName.get(name) ?? this.byName.get(name.toLowerCase());

@@ -120,7 +120,8 @@ test('Redis directives Mirra lacks: one warning each; unsafe ones refuse to star
   assert.equal(fatal('oom-score-adj-values 0 200').reason, 'wrong number of arguments');
   assert.equal(load('active-defrag-ignore-bytes 3kb\noom-score-adj-values "0 200 800"\n').config.format('active-defrag-ignore-bytes'), '3072');
   assert.equal(fatal('sentinel').reason, 'Sentinel mode is not supported by Mirra');
-  assert.match(fatal('rename-command FLUSHALL ""').reason, /not supported/);
+  assert.match(fatal('rename-command FLUSHALL').reason, /wrong number of arguments/);
+  assert.match(fatal('rename-command NOSUCHCMD x').reason, /No such command/);
   assert.match(fatal('user default on >secret ~* +@all').reason, /not supported/);
 });
 

@@ -35,6 +35,8 @@ export class Config {
   private readonly exact = new Map<string, string>();
   /** Directives Redis knows that Mirra does not implement: stored verbatim, reported by CONFIG GET. */
   private readonly redisOnly = new Map<string, string>();
+  /** `rename-command old new` pairs from the config (new '' disables the command). */
+  readonly renamedCommands: [string, string][] = [];
   private readonly listeners = new Map<string, ((v: unknown) => void)[]>();
   private readonly appliers = new Map<string, Applier[]>();
   /** Directives set by the config being loaded: repeated `save` lines add up as in Redis. */

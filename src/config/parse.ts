@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { splitArgs } from '../protocol/resp-parser.js';
+import { commandTable } from '../commands/table.js';
 import { Config, ConfigError, fsPath } from './config.js';
 import { globMatch } from '../util/glob.js';
 import { osErrorText } from '../server/logger.js';
@@ -211,7 +212,6 @@ function where(line: Line): string {
 const UNSAFE_TO_IGNORE: Record<string, string> = {
   user: 'ACL users are not supported by Mirra (use requirepass)',
   aclfile: 'ACL files are not supported by Mirra (use requirepass)',
-  'rename-command': 'rename-command is not supported by Mirra',
 };
 
 /**
@@ -250,6 +250,12 @@ export function applyLines(config: Config, lines: Line[], opts: LoadOptions = {}
       // `--sentinel` asks for sentinel mode, which Mirra does not have: refuse rather than start
       // a plain server in its place.
       throw fatal(rest.length > 0 ? 'sentinel directive while not in sentinel mode' : 'Sentinel mode is not supported by Mirra');
+    }
+    if (name === 'rename-command') {
+      if (rest.length !== 2) throw fatal('wrong number of arguments');
+      if (!commandTable().lookup(rest[0]!)) throw fatal('No such command in rename-command');
+      config.renamedCommands.push([rest[0]!.toLowerCase(), rest[1]!.toLowerCase()]);
+      continue;
     }
     if (name in UNSAFE_TO_IGNORE && !(name === 'aclfile' && rest.length === 1 && rest[0] === '')) {
       throw fatal(UNSAFE_TO_IGNORE[name]!);

@@ -13,6 +13,7 @@ import type { Db } from '../keyspace/db.js';
 import { Client } from '../net/client.js';
 import { Listeners } from '../net/listener.js';
 import { processCommand } from '../commands/dispatch.js';
+import { commandTable } from '../commands/table.js';
 import type { ParserLimits } from '../protocol/resp-parser.js';
 import { Logger } from './logger.js';
 import { Clock } from './clock.js';
@@ -113,6 +114,7 @@ export class Server {
     this.blocking = new Blocking(this);
     this.listeners = new Listeners(this);
     this.propagator.sinks.push(this.repl);
+    for (const [from, to] of config.renamedCommands) commandTable().rename(from, to);
     this.keyspace.addListener(this.tx);
     config.watch('proto-max-bulk-len', (v) => (this.parserLimits.maxBulkLen = v as number));
     config.watch('client-query-buffer-limit', (v) => (this.parserLimits.maxQueryBuffer = v as number));
