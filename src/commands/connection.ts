@@ -359,18 +359,12 @@ function clientPause(c: Client, argv: string[]): void {
     c.w.error(Err.syntax);
     return;
   }
-  const until = c.server.clock.ms + ms;
-  const cur = c.server.pause;
-  // A pause can only be extended or made stricter, as in Redis.
-  c.server.pause = {
-    until: cur ? Math.max(cur.until, until) : until,
-    writesOnly: cur ? cur.writesOnly && writesOnly : writesOnly,
-  };
+  c.server.pauseClients('client', c.server.clock.ms + ms, writesOnly);
   c.w.ok();
 }
 
 function clientUnpause(c: Client): void {
-  c.server.unpause();
+  c.server.unpauseClients('client');
   c.w.ok();
 }
 
@@ -407,34 +401,77 @@ function clientUnblock(c: Client, argv: string[]): void {
   c.w.int(target !== undefined && target.flags.blocked && c.server.blocking.clientUnblock(target, withError) ? 1 : 0);
 }
 
+/** CLIENT GETREDIR: the tracking redirection; -1 as tracking is never on (not implemented). */
+function clientGetredir(c: Client): void {
+  c.w.int(-1);
+}
+
+/** CLIENT TRACKINGINFO for a connection without tracking (Mirra implements no tracking). */
+function clientTrackinginfo(c: Client): void {
+  const w = c.w;
+  w.map(3);
+  w.bulk('flags');
+  w.set(1);
+  w.bulk('off');
+  w.bulk('redirect');
+  w.int(-1);
+  w.bulk('prefixes');
+  w.array(0);
+}
+
+/**
+ * Redis's CLIENT HELP text (status lines), without CACHING and TRACKING, which Mirra does not
+ * implement.
+ */
+const CLIENT_HELP = [
+  'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'GETREDIR',
+  '    Return the client ID we are redirecting to when tracking is enabled.',
+  'GETNAME',
+  '    Return the name of the current connection.',
+  'ID',
+  '    Return the ID of the current connection.',
+  'INFO',
+  '    Return information about the current client connection.',
+  'KILL <ip:port>',
+  '    Kill connection made from <ip:port>.',
+  'KILL <option> <value> [<option> <value> [...]]',
+  '    Kill connections. Options are:',
+  '    * ADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made from the specified address',
+  '    * LADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made to specified local address',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Kill connections by type.',
+  '    * USER <username>',
+  '      Kill connections authenticated by <username>.',
+  '    * SKIPME (YES|NO)',
+  '      Skip killing current connection (default: yes).',
+  'LIST [options ...]',
+  '    Return information about client connections. Options:',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Return clients of specified type.',
+  'UNPAUSE',
+  '    Stop the current client pause, resuming traffic.',
+  'PAUSE <timeout> [WRITE|ALL]',
+  '    Suspend all, or just write, clients for <timeout> milliseconds.',
+  'REPLY (ON|OFF|SKIP)',
+  '    Control the replies sent to the current connection.',
+  'SETNAME <name>',
+  '    Assign the name <name> to the current connection.',
+  'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+  '    Unblock the specified blocked client.',
+  'TRACKINGINFO',
+  '    Report tracking status for the current connection.',
+  'NO-EVICT (ON|OFF)',
+  '    Protect current client connection from eviction.',
+  'HELP',
+  '    Prints this help.',
+];
+
 function clientHelp(c: Client): void {
-  c.w.bulkArray([
-    'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-    'ID',
-    '    Return the ID of the current connection.',
-    'INFO',
-    '    Return information about the current client connection.',
-    'KILL <ip:port>',
-    '    Kill connection made from <ip:port>.',
-    'KILL <option> <value> [<option> <value> [...]]',
-    '    Kill connections. Options are: ID, TYPE, USER, ADDR, LADDR, SKIPME.',
-    'LIST [options ...]',
-    '    Return information about client connections. Options: TYPE, ID.',
-    'GETNAME',
-    '    Return the name of the current connection.',
-    'SETNAME <name>',
-    '    Assign the name <name> to the current connection.',
-    'PAUSE <timeout> [WRITE|ALL]',
-    '    Suspend all, or just write, clients for <timeout> milliseconds.',
-    'UNPAUSE',
-    '    Stop the current client pause, resuming traffic.',
-    'REPLY (ON|OFF|SKIP)',
-    '    Control the replies sent to the current connection.',
-    'NO-EVICT (ON|OFF)',
-    '    Protect current client connection from eviction.',
-    'HELP',
-    '    Print this help.',
-  ]);
+  c.w.array(CLIENT_HELP.length);
+  for (const l of CLIENT_HELP) c.w.simple(l);
 }
 
 export const connectionCommands: CommandDef[] = [
@@ -459,6 +496,8 @@ export const connectionCommands: CommandDef[] = [
       { name: 'unpause', handler: clientUnpause },
       { name: 'no-evict', handler: clientNoEvict },
       { name: 'unblock', handler: clientUnblock },
+      { name: 'getredir', handler: clientGetredir },
+      { name: 'trackinginfo', handler: clientTrackinginfo },
       { name: 'help', handler: clientHelp },
     ],
   },

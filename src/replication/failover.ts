@@ -34,7 +34,6 @@ import { parseInt64 } from '../util/numbers.js';
 
 export type FailoverState = 'no-failover' | 'waiting-for-sync' | 'failover-in-progress';
 
-type Pause = { until: number; writesOnly: boolean } | null;
 
 export class Failover {
   state: FailoverState = 'no-failover';
@@ -44,8 +43,6 @@ export class Failover {
   /** When waiting-for-sync gives up (ms since epoch); 0 = no TIMEOUT. */
   private endTime = 0;
   private force = false;
-  /** The pause in force before ours (a CLIENT PAUSE), restored when the failover ends. */
-  private previousPause: Pause = null;
 
   constructor(private readonly m: MasterSide) {}
 
@@ -247,18 +244,10 @@ export class Failover {
    * meanwhile); a CLIENT PAUSE ALL in force stays ALL for the duration.
    */
   private pauseWrites(): void {
-    const server = this.m.server;
-    const cur = server.pause;
-    const prev = cur !== null && cur.until > server.clock.ms ? { ...cur } : null;
-    this.previousPause = prev;
-    server.pause = { until: Infinity, writesOnly: prev !== null ? prev.writesOnly : true };
+    this.m.server.pauseClients('failover', Infinity, true);
   }
 
   private unpauseWrites(): void {
-    const server = this.m.server;
-    const prev = this.previousPause;
-    this.previousPause = null;
-    if (prev !== null && prev.until > server.clock.ms) server.pause = prev;
-    else server.unpause();
+    this.m.server.unpauseClients('failover');
   }
 }

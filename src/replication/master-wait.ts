@@ -5,7 +5,6 @@
  * (keyless block, unblocked here or by its timeout / CLIENT UNBLOCK).
  */
 import type { Client } from '../net/client.js';
-import type { Server } from '../server/server.js';
 import type { MasterSide } from './master.js';
 import { Err } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -24,7 +23,6 @@ interface WaitRequest {
 interface ShutdownWait {
   deadline: number;
   resolve: (proceed: boolean) => void;
-  previousPause: Server['pause'];
 }
 
 export class AckWaits {
@@ -105,12 +103,11 @@ export class AckWaits {
       return Promise.resolve(true);
     }
     const server = this.m.server;
-    const previousPause = server.pause;
     this.m.sendGetack();
-    server.pause = { until: Infinity, writesOnly: true };
+    server.pauseClients('shutdown', Infinity, true);
     server.logger.notice('Waiting for replicas before shutting down.');
     return new Promise<boolean>((resolve) => {
-      this.shutdownWait = { deadline: Date.now() + server.config.int('shutdown-timeout') * 1000, resolve, previousPause };
+      this.shutdownWait = { deadline: Date.now() + server.config.int('shutdown-timeout') * 1000, resolve };
     });
   }
 
@@ -132,9 +129,8 @@ export class AckWaits {
   }
 
   private endShutdownPause(w: ShutdownWait): void {
-    const server = this.m.server;
-    if (w.previousPause !== null) server.pause = w.previousPause;
-    else server.unpause();
+    void w;
+    this.m.server.unpauseClients('shutdown');
   }
 
   private logLaggingReplicas(): void {

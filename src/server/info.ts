@@ -126,7 +126,7 @@ function clientsSection(server: Server): string[] {
     `maxclients:${server.config.int('maxclients')}`,
     `client_recent_max_input_buffer:${maxIn}`,
     `client_recent_max_output_buffer:${maxOut}`,
-    `blocked_clients:${server.blocking.blockedClients}`,
+    `blocked_clients:${server.blocking.blockedClients + server.postponedCount}`,
     'tracking_clients:0',
     `clients_in_timeout_table:${server.blocking.clientsInTimeoutTable}`,
   ];

@@ -28,6 +28,9 @@ import { activeExpireCycle } from '../keyspace/expire.js';
 import type { OutputBufferLimits } from '../config/directives.js';
 import type { CommandSpec } from '../commands/spec.js';
 
+/** Why clients are paused: CLIENT PAUSE, SHUTDOWN waiting for replicas, FAILOVER. */
+export type PausePurpose = 'client' | 'shutdown' | 'failover';
+
 export const REDIS_VERSION = '7.0.15';
 export const MIRRA_VERSION = '0.1.0';
 
@@ -69,12 +72,19 @@ export class Server {
   readonly stats: Stats;
   readonly parserLimits: ParserLimits = { maxBulkLen: 512 * 1024 * 1024, maxQueryBuffer: 1024 * 1024 * 1024 };
   slowlogThreshold = 10000;
+  /** `latency-tracking`, kept in a field: every call() checks it. */
+  latencyTracking = true;
   /** Set while SHUTDOWN is in progress. */
   shuttingDown = false;
   /** DEBUG SET-ACTIVE-EXPIRE: when false the cron's active expire cycle does not run. */
   activeExpireEnabled = true;
-  /** CLIENT PAUSE state: until (ms) and whether only writes are paused. */
+  /**
+   * The pause in force (the union of every purpose's pause), or null. Commands it covers wait
+   * (postponed), they are not refused. Read-only: change it with pauseClients/unpauseClients.
+   */
   pause: { until: number; writesOnly: boolean } | null = null;
+  /** Pauses by purpose, kept apart as in Redis 7.0 (CLIENT UNPAUSE lifts only its own). */
+  private readonly pauses = new Map<PausePurpose, { until: number; writesOnly: boolean }>();
   private nextClientId = 1;
   private cronTimer: NodeJS.Timeout | null = null;
   cronLoops = 0;
@@ -103,7 +113,8 @@ export class Server {
     };
     this.keyspace = new Keyspace(config.int('databases'), {
       now: () => this.clock.ms,
-      mayExpire: () => !this.repl.isReplica,
+      // Nothing expires while clients are paused (Redis 7.0): the dataset must not change.
+      mayExpire: () => !this.repl.isReplica && this.pause === null,
       ignoreExpiry: () => this.currentClientIsMaster,
       onExpired: (db, key) => this.onKeyExpired(db, key),
     });
@@ -120,6 +131,7 @@ export class Server {
     config.watch('client-query-buffer-limit', (v) => (this.parserLimits.maxQueryBuffer = v as number));
     config.watch('slowlog-log-slower-than', (v) => (this.slowlogThreshold = v as number));
     config.watch('maxmemory', (v) => (this.maxmemory = v as number));
+    config.watch('latency-tracking', (v) => (this.latencyTracking = v as boolean));
     config.watch('slowlog-max-len', (v) => (this.slowlog.maxLen = v as number));
     config.watch('loglevel', (v) => (this.logger.level = v as Logger['level']));
     config.watch('hz', () => this.restartCron());
@@ -164,12 +176,9 @@ export class Server {
 
   /** Whether a command must wait under the current pause (ALL: every command; WRITE: writes). */
   mustPostpone(spec: CommandSpec, isWrite: boolean): boolean {
+    if (this.pause !== null && this.clock.ms >= this.pause.until) this.expirePauses();
     const p = this.pause;
     if (p === null) return false;
-    if (this.clock.ms >= p.until) {
-      this.unpause();
-      return false;
-    }
     if (!p.writesOnly) return true;
     // Redis 7.0 also holds commands that may replicate (PUBLISH, EVAL...) during a write pause.
     return isWrite || spec.flags.has('may_replicate') || spec.name === 'publish' || spec.name === 'eval' || spec.name === 'evalsha';
@@ -181,21 +190,65 @@ export class Server {
     this.postponed.push({ c, argv });
   }
 
-  unpause(): void {
-    this.pause = null;
-    const waiting = this.postponed.splice(0);
-    for (let i = 0; i < waiting.length; i++) {
-      const { c, argv } = waiting[i]!;
-      if (c.flags.closed) continue;
-      if (this.pause !== null) {
-        // A resumed client paused the server again: the rest keep waiting, in order.
-        this.postponed.unshift(...waiting.slice(i));
-        break;
+  /** Clients waiting on a pause (counted in INFO blocked_clients, as Redis does). */
+  get postponedCount(): number {
+    return this.postponed.length;
+  }
+
+  /**
+   * Pauses clients for `purpose` until `until` (ms; Infinity = until unpaused). For the same
+   * purpose a pause can only be extended or made stricter, as CLIENT PAUSE behaves in Redis.
+   */
+  pauseClients(purpose: PausePurpose, until: number, writesOnly: boolean): void {
+    const cur = this.pauses.get(purpose);
+    this.pauses.set(purpose, cur ? { until: Math.max(cur.until, until), writesOnly: cur.writesOnly && writesOnly } : { until, writesOnly });
+    this.recomputePause();
+  }
+
+  /** Lifts the pause of one purpose; clients run again if no other pause holds them. */
+  unpauseClients(purpose: PausePurpose): void {
+    if (!this.pauses.delete(purpose)) return;
+    this.recomputePause();
+    this.resumePostponed();
+  }
+
+  /** The CLIENT PAUSE in force, if any (for extending it). */
+  pauseOf(purpose: PausePurpose): { until: number; writesOnly: boolean } | undefined {
+    return this.pauses.get(purpose);
+  }
+
+  private expirePauses(): void {
+    let changed = false;
+    for (const [k, p] of this.pauses) {
+      if (this.clock.ms >= p.until) {
+        this.pauses.delete(k);
+        changed = true;
       }
+    }
+    if (!changed) return;
+    this.recomputePause();
+    this.resumePostponed();
+  }
+
+  private recomputePause(): void {
+    let until = 0;
+    let writesOnly = true;
+    for (const p of this.pauses.values()) {
+      until = Math.max(until, p.until);
+      writesOnly &&= p.writesOnly;
+    }
+    this.pause = this.pauses.size === 0 ? null : { until, writesOnly };
+  }
+
+  /** Re-runs postponed commands in arrival order; those still covered by a pause wait again. */
+  private resumePostponed(): void {
+    const waiting = this.postponed.splice(0);
+    for (const { c, argv } of waiting) {
+      if (c.flags.closed) continue;
       c.flags.blocked = false;
       this.dispatch(c, argv);
       c.flush();
-      c.processInput();
+      if (!c.flags.blocked) c.processInput();
     }
   }
 
@@ -294,7 +347,7 @@ export class Server {
     this.blocking.cron();
     this.repl.cron();
     this.persistence.cron();
-    if (this.pause !== null && this.clock.ms >= this.pause.until) this.unpause();
+    if (this.pause !== null && this.clock.ms >= this.pause.until) this.expirePauses();
   }
 
   private closeTimedOutClients(): void {

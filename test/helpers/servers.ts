@@ -83,6 +83,8 @@ async function start(kind: 'mirra' | 'redis', opts: StartOptions): Promise<Serve
   args.push('--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--logfile', logfile, '--save', '');
   if (opts.debug !== false) args.push('--enable-debug-command', 'yes');
   args.push(...(opts.args ?? []));
+  // A restart may reuse the log file: readiness is judged on what this process writes.
+  const logStart = fs.existsSync(logfile) ? fs.statSync(logfile).size : 0;
   const proc =
     kind === 'mirra'
       ? spawn(process.execPath, [MIRRA_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
@@ -124,7 +126,8 @@ async function start(kind: 'mirra' | 'redis', opts: StartOptions): Promise<Serve
     await waitFor(
       async () => {
         if (exitedEarly) throw new Error(`${kind} on port ${port} exited during startup:\n${handle.log()}`);
-        return (await canConnect(port)) && handle.log().includes('Ready to accept connections');
+        const fresh = fs.existsSync(logfile) ? fs.readFileSync(logfile, 'latin1').slice(logStart) : '';
+        return (await canConnect(port)) && fresh.includes('Ready to accept connections');
       },
       `${kind} on port ${port} to be ready`,
       15000,
