@@ -342,7 +342,7 @@ export class Server {
   private cron(): void {
     this.clock.update();
     this.cronLoops++;
-    if (this.activeExpireEnabled && !this.repl.isReplica && !this.persistence.loading) activeExpireCycle(this);
+    if (this.activeExpireEnabled && !this.repl.isReplica && !this.persistence.loading && this.pause === null) activeExpireCycle(this);
     this.closeTimedOutClients();
     this.blocking.cron();
     this.repl.cron();
