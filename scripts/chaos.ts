@@ -365,8 +365,46 @@ async function coordinatedFailover(target: Node): Promise<void> {
   await attach(old, target);
 }
 
-const FAULTS = ['cut', 'stall', 'delay', 'throttle', 'kill-replica', 'stop-replica', 'promote', 'failover', 'kill-master'] as const;
+const FAULTS = [
+  'cut',
+  'outage',
+  'stall',
+  'delay',
+  'throttle',
+  'kill-replica',
+  'stop-replica',
+  'repoint',
+  'promote',
+  'failover',
+  'kill-master',
+] as const;
 type Fault = (typeof FAULTS)[number];
+
+/** The nodes replicating (directly or through others) from `n`. */
+function subtree(n: Node): Set<Node> {
+  const out = new Set<Node>();
+  for (const x of nodes) {
+    for (let u = x.upstream; u !== null; u = u.upstream) {
+      if (u === n) {
+        out.add(x);
+        break;
+      }
+      if (u === x) break;
+    }
+  }
+  return out;
+}
+
+/** Writes about `bytes` of large values to the master (past the 1 MB backlog when > 1 MB). */
+async function burst(bytes: number): Promise<void> {
+  const c = await Conn.open(master.srv.port);
+  try {
+    const value = 'z'.repeat(8192);
+    for (let n = 0, i = 0; n < bytes; n += value.length, i++) await c.cmd(['SET', `burst:${i % 300}`, value]);
+  } finally {
+    c.close();
+  }
+}
 
 async function inject(fault: Fault): Promise<void> {
   const linked = replicas().filter((n) => n.proxy);
@@ -375,6 +413,15 @@ async function inject(fault: Fault): Promise<void> {
     case 'cut':
       victim.proxy?.cut();
       await sleep(200 + rand() * 500);
+      break;
+    case 'outage':
+      // The link is down and stays down (reconnections refused); sometimes more than the
+      // backlog is written meanwhile, so that the replica must resync fully under load.
+      victim.proxy?.refuse(true);
+      victim.proxy?.cut();
+      if (rand() < 0.5) await burst(1_500_000 + Math.floor(rand() * 1_500_000));
+      await sleep(300 + rand() * 1000);
+      victim.proxy?.refuse(false);
       break;
     case 'stall':
       victim.proxy?.stall('both', true);
@@ -401,6 +448,14 @@ async function inject(fault: Fault): Promise<void> {
       await sleep(300 + rand() * 1500);
       victim.srv.kill('SIGCONT');
       break;
+    case 'repoint': {
+      // REPLICAOF another node (a replica switching masters keeps its history: partial resync).
+      const r = pick(replicas());
+      const below = subtree(r);
+      const targets = nodes.filter((n) => n !== r && n !== r.upstream && !below.has(n));
+      if (targets.length > 0) await attach(r, pick(targets));
+      break;
+    }
     case 'promote':
       await plannedPromotion(pick(replicas().filter((n) => n.upstream === master)));
       break;

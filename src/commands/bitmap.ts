@@ -6,11 +6,12 @@
  *  - Arguments are validated in Redis's order, which is not always "syntax first": BITCOUNT and
  *    BITPOS answer 0 / -1 for a missing key before looking at their range arguments, and
  *    BITCOUNT returns 0 for two negative reversed indexes before checking BIT|BYTE.
- *  - A write (SETBIT, BITFIELD with SET/INCRBY) first grows the string with zero bytes up to
- *    the highest bit it addresses, even when no bit changes: the key then holds the longer
- *    string although nothing is signalled or propagated (Redis's lookupStringForBitCommand).
- *    A new key is created the same way and counts as a change for SETBIT. Only the commands
- *    that changed something are propagated (as sent) and send `setbit`.
+ *  - A write (SETBIT, BITFIELD with SET/INCRBY) first creates the key or grows the string with
+ *    zero bytes up to the highest bit it addresses (lookupStringForBitCommand). Creating or
+ *    growing makes every write that then succeeds a change, even one that stores the bits
+ *    already there; a BITFIELD whose writes all fail (OVERFLOW FAIL) leaves the created or
+ *    grown key behind without counting a change. Only commands that changed something are
+ *    propagated (as sent) and send `setbit`; a BITFIELD of GETs only is a pure read.
  *  - A string taken for writing is left `raw` (dbUnshareStringValue), so is BITOP's result.
  *  - Bit offsets must be below proto-max-bulk-len * 8 (except from the master). Mirra cannot
  *    hold strings longer than V8's limit (512 MB - 24 bytes), so a write beyond it is refused
@@ -22,6 +23,7 @@ import { Err } from '../protocol/errors.js';
 import { parseInteger } from '../util/numbers.js';
 import { lookupKeyRead, writeString } from './keys-lookup.js';
 import { setStringEncoding } from '../types/string-encoding.js';
+import { BitmapCache, type BitmapMirror } from '../types/bitmap-cache.js';
 import {
   BFOVERFLOW_FAIL,
   BFOVERFLOW_SAT,
@@ -91,6 +93,10 @@ function bitOffsetArg(c: Client, arg: string, hash: boolean, bits: number): numb
 interface BitTarget {
   ov: ByteOverlay;
   created: boolean;
+  /** Created or grown: any write that succeeds then counts as a change. */
+  dirty: boolean;
+  /** The write mirror of a large bitmap (see types/bitmap-cache.ts). */
+  mirror: BitmapMirror | undefined;
 }
 
 function bitTargetOrReply(c: Client, key: string, maxbit: number): BitTarget | null {
@@ -102,7 +108,9 @@ function bitTargetOrReply(c: Client, key: string, maxbit: number): BitTarget | n
     return null;
   }
   const base = o ?? '';
-  return { ov: new ByteOverlay(base, Math.max(base.length, byte + 1)), created: o === undefined };
+  const grown = base.length < byte + 1;
+  const mirror = o === undefined ? undefined : BitmapCache.of(c.server.keyspace).acquire(c.db, key, o);
+  return { ov: new ByteOverlay(base, grown ? byte + 1 : base.length, mirror), created: o === undefined, dirty: grown, mirror };
 }
 
 /**
@@ -111,11 +119,16 @@ function bitTargetOrReply(c: Client, key: string, maxbit: number): BitTarget | n
  */
 function finishBitWrite(c: Client, key: string, t: BitTarget, changes: number): void {
   const db = c.db;
-  const value = t.ov.build();
+  const ov = t.ov;
+  let value: string;
+  if (t.mirror === undefined) value = ov.build();
+  else value = ov.modified ? t.mirror.commit(ov.writes(), ov.length) : ov.base;
   if (t.created) db.add(key, value);
-  else if (value !== t.ov.base) db.set(key, value, true);
+  else if (ov.modified) db.set(key, value, true);
   const ks = c.server.keyspace;
   if (changes > 0) ks.changed(db, key, '$', 'setbit', changes);
+  // The change report dropped the mirror (as for any other write): it describes `value` now.
+  if (t.mirror !== undefined) BitmapCache.of(ks).store(db, key, t.mirror);
   setStringEncoding(ks, db, key, value, 'raw');
 }
 
@@ -149,7 +162,7 @@ function setbitCommand(c: Client, argv: string[]): void {
   const byteval = t.ov.get(byte);
   const bitval = (byteval >> shift) & 1;
   let changes = 0;
-  if (t.created || bitval !== on) {
+  if (t.dirty || bitval !== on) {
     t.ov.set(byte, (byteval & ~(1 << shift)) | (on << shift));
     changes = 1;
   }
@@ -167,7 +180,14 @@ function getbitCommand(c: Client, argv: string[]): void {
     return;
   }
   const byte = Math.floor(offset / 8);
-  c.w.int(byte < v.length ? (v.charCodeAt(byte) >> (7 - (offset % 8))) & 1 : 0);
+  if (byte >= v.length) {
+    c.w.int(0);
+    return;
+  }
+  // A large bitmap being written is read from its mirror (reading the string would flatten it).
+  const m = BitmapCache.of(c.server.keyspace).peek(c.db, argv[1]!, v);
+  const b = m !== undefined ? m.get(byte) : v.charCodeAt(byte);
+  c.w.int((b >> (7 - (offset % 8))) & 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -465,7 +485,7 @@ function bitfieldGeneric(c: Client, argv: string[], readonlyCommand: boolean): v
     // Only GETs: a read, never creates or grows the key.
     const v = readStringValue(c, key);
     if (v === null) return;
-    const ov = new ByteOverlay(v ?? '');
+    const ov = v === undefined ? new ByteOverlay('') : new ByteOverlay(v, v.length, BitmapCache.of(c.server.keyspace).peek(c.db, key, v));
     c.w.array(ops.length);
     for (const op of ops) c.w.int(bitfieldExec(ov, op).reply!);
     return;
@@ -485,7 +505,7 @@ function bitfieldGeneric(c: Client, argv: string[], readonlyCommand: boolean): v
       continue;
     }
     c.w.int(r.reply);
-    if (op.opcode !== BITFIELDOP_GET && (t.created || r.changed)) changes++;
+    if (op.opcode !== BITFIELDOP_GET && (t.dirty || r.changed)) changes++;
   }
   finishBitWrite(c, key, t, changes);
 }

@@ -241,8 +241,9 @@ function clientList(c: Client, argv: string[]): void {
   } else if (argv.length > 3 && is(argv[2]!, 'id')) {
     const ids = new Set<number>();
     for (const a of argv.slice(3)) {
+      // Only a non-integer is an error; ids matching no client (0, negatives) list nothing.
       const id = parseInt64(a);
-      if (id === null || id <= 0) {
+      if (id === null) {
         c.w.error('ERR Invalid client ID');
         return;
       }
@@ -297,6 +298,11 @@ function clientKill(c: Client, argv: string[]): void {
     } else if (opt === 'laddr') {
       filter = (x) => prev(x) && x.laddr === val;
     } else if (opt === 'user') {
+      // 'default' is the only user while ACLs do not exist.
+      if (val !== 'default') {
+        c.w.error(`ERR No such user '${val}'`);
+        return;
+      }
       filter = (x) => prev(x) && x.user === val;
     } else if (opt === 'skipme') {
       const v = val.toLowerCase();
@@ -341,10 +347,28 @@ function clientReply(c: Client, argv: string[]): void {
   } else c.w.error(Err.syntax);
 }
 
+/** addReplySubcommandSyntaxError: a known subcommand given too many arguments. */
+function subcommandSyntaxError(c: Client, argv: string[]): void {
+  c.w.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.slice(0, 128)}'. Try ${argv[0]!.toUpperCase()} HELP.`);
+}
+
 function clientPause(c: Client, argv: string[]): void {
+  if (argv.length > 4) {
+    subcommandSyntaxError(c, argv);
+    return;
+  }
+  // getTimeoutFromObjectOrReply (milliseconds).
   const ms = parseInt64(argv[2]!);
-  if (ms === null || ms < 0) {
+  if (ms === null) {
     c.w.error('ERR timeout is not an integer or out of range');
+    return;
+  }
+  if (ms < 0) {
+    c.w.error('ERR timeout is negative');
+    return;
+  }
+  if (ms > 0 && ms > 9223372036854775807 - c.server.clock.ms) {
+    c.w.error('ERR timeout is out of range');
     return;
   }
   let writesOnly = false;
@@ -355,9 +379,6 @@ function clientPause(c: Client, argv: string[]): void {
       c.w.error('ERR CLIENT PAUSE mode must be WRITE or ALL');
       return;
     }
-  } else if (argv.length > 4) {
-    c.w.error(Err.syntax);
-    return;
   }
   c.server.pauseClients('client', c.server.clock.ms + ms, writesOnly);
   c.w.ok();
@@ -380,6 +401,10 @@ function clientNoEvict(c: Client, argv: string[]): void {
 
 /** CLIENT UNBLOCK id [TIMEOUT|ERROR]: releases a client blocked in BLPOP, XREAD, WAIT... */
 function clientUnblock(c: Client, argv: string[]): void {
+  if (argv.length > 4) {
+    subcommandSyntaxError(c, argv);
+    return;
+  }
   const id = parseInt64(argv[2]!);
   if (id === null) {
     c.w.error(Err.notInteger);
@@ -393,9 +418,6 @@ function clientUnblock(c: Client, argv: string[]): void {
       c.w.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
       return;
     }
-  } else if (argv.length > 4) {
-    c.w.error(Err.syntax);
-    return;
   }
   const target = c.server.clients.get(id);
   c.w.int(target !== undefined && target.flags.blocked && c.server.blocking.clientUnblock(target, withError) ? 1 : 0);

@@ -13,6 +13,7 @@ import type { Client } from '../net/client.js';
 import type { CommandSpec } from './spec.js';
 import { Err, unknownCommandError } from '../protocol/errors.js';
 import { commandTable } from './table.js';
+import { recordCommandLatency } from './latency-histogram.js';
 
 const PUBSUB_RESP2_ALLOWED = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
 const MULTI_PASSTHROUGH = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -164,6 +165,7 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   prop.end(frame, dbBefore, argv, changed);
   spec.stats.calls++;
   spec.stats.usec += us;
+  if (server.latencyTracking) recordCommandLatency(spec.stats, us);
   if (c.w.errorCount !== errorsBefore) spec.stats.failed++;
   server.stats.commands++;
   c.lastCommand = spec.fullName;

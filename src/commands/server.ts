@@ -6,13 +6,15 @@ import type { CommandDef, CommandSpec } from './spec.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { Err } from '../protocol/errors.js';
 import { redisMeta, type RespTree } from './meta.js';
-import { commandTable, commandKeys } from './table.js';
+import { commandTable } from './table.js';
 import { infoText } from '../server/info.js';
 import { globMatch } from '../util/glob.js';
 import { parseInt64 } from '../util/numbers.js';
 import { is } from './args.js';
 import { rewriteConfigFile } from '../config/rewrite.js';
 import { isLoopback } from '../net/listener.js';
+import { REDIS_VERSION } from '../server/server.js';
+import { commandLatencyCdf } from './latency-histogram.js';
 
 // ---------------------------------------------------------------------------------------------
 // COMMAND
@@ -125,14 +127,24 @@ function commandDocs(c: Client, argv: string[]): void {
   }
 }
 
+/** Every command and subcommand (Redis's COMMAND LIST walks the subcommand tables too). */
+function allSpecs(): CommandSpec[] {
+  const out: CommandSpec[] = [];
+  for (const s of commandTable().byName.values()) {
+    out.push(s);
+    if (s.subcommands) for (const sub of s.subcommands.values()) out.push(sub);
+  }
+  return out;
+}
+
 function commandList(c: Client, argv: string[]): void {
-  let names = [...commandTable().byName.values()];
+  let specs = allSpecs();
   if (argv.length === 5 && is(argv[2]!, 'filterby')) {
     const kind = argv[3]!.toLowerCase();
     const arg = argv[4]!;
-    if (kind === 'aclcat') names = names.filter((s) => s.acl.includes(arg.toLowerCase()));
-    else if (kind === 'pattern') names = names.filter((s) => globMatch(arg, s.name, true));
-    else if (kind === 'module') names = [];
+    if (kind === 'aclcat') specs = specs.filter((s) => s.acl.includes(arg.toLowerCase()));
+    else if (kind === 'pattern') specs = specs.filter((s) => globMatch(arg, s.fullName, true));
+    else if (kind === 'module') specs = [];
     else {
       c.w.error(Err.syntax);
       return;
@@ -141,26 +153,272 @@ function commandList(c: Client, argv: string[]): void {
     c.w.error(Err.syntax);
     return;
   }
-  c.w.bulkArray(names.map((s) => s.name));
+  c.w.bulkArray(specs.map((s) => s.fullName));
 }
 
-function commandGetkeys(c: Client, argv: string[]): void {
+/** One key found by COMMAND GETKEYS[ANDFLAGS]: its argv index and its key-spec flags. */
+interface KeyRef {
+  pos: number;
+  flags: RespTree;
+}
+
+interface ParsedKeySpec {
+  flags: RespTree;
+  notKey: boolean;
+  incomplete: boolean;
+  variableFlags: boolean;
+  begin: { type: 'index'; index: number } | { type: 'keyword'; keyword: string; startfrom: number } | { type: 'unknown' };
+  find:
+    | { type: 'range'; lastkey: number; keystep: number; limit: number }
+    | { type: 'keynum'; keynumidx: number; firstkey: number; keystep: number }
+    | { type: 'unknown' };
+}
+
+function mapGet(t: RespTree | undefined, key: string): RespTree | undefined {
+  if (!t || t.t !== 'map') return undefined;
+  for (let i = 0; i + 1 < t.v.length; i += 2) if ((t.v[i] as { v: unknown }).v === key) return t.v[i + 1];
+  return undefined;
+}
+
+function mapInt(t: RespTree | undefined, key: string): number {
+  const v = mapGet(t, key);
+  return v && v.t === 'int' ? v.v : 0;
+}
+
+function mapStr(t: RespTree | undefined, key: string): string {
+  const v = mapGet(t, key);
+  return v && (v.t === 'bulk' || v.t === 'simple') ? v.v : '';
+}
+
+const keySpecCache = new WeakMap<CommandSpec, ParsedKeySpec[]>();
+
+/** The command's key specs from Redis's captured COMMAND INFO record. */
+function keySpecsOf(spec: CommandSpec): ParsedKeySpec[] {
+  let specs = keySpecCache.get(spec);
+  if (specs !== undefined) return specs;
+  let info: RespTree | undefined = redisMeta().commands[spec.parent ? spec.parent.name : spec.name]?.info;
+  if (info && spec.parent && info.t === 'array') {
+    const subs = info.v[9];
+    info = subs && subs.t === 'array' ? subs.v.find((x) => x.t === 'array' && (x.v[0] as { v: string }).v === spec.fullName) : undefined;
+  }
+  specs = [];
+  const list = info && info.t === 'array' ? info.v[8] : undefined;
+  if (list && (list.t === 'set' || list.t === 'array')) {
+    for (const ks of list.v) {
+      const flags = mapGet(ks, 'flags') ?? { t: 'set', v: [] };
+      const names = flags.t === 'set' || flags.t === 'array' ? flags.v.map((f) => (f as { v: string }).v) : [];
+      const bs = mapGet(ks, 'begin_search');
+      const fk = mapGet(ks, 'find_keys');
+      const bsType = mapStr(bs, 'type');
+      const fkType = mapStr(fk, 'type');
+      const bsSpec = mapGet(bs, 'spec');
+      const fkSpec = mapGet(fk, 'spec');
+      specs.push({
+        flags,
+        notKey: names.includes('not_key'),
+        incomplete: names.includes('incomplete'),
+        variableFlags: names.includes('variable_flags'),
+        begin:
+          bsType === 'index'
+            ? { type: 'index', index: mapInt(bsSpec, 'index') }
+            : bsType === 'keyword'
+              ? { type: 'keyword', keyword: mapStr(bsSpec, 'keyword'), startfrom: mapInt(bsSpec, 'startfrom') }
+              : { type: 'unknown' },
+        find:
+          fkType === 'range'
+            ? { type: 'range', lastkey: mapInt(fkSpec, 'lastkey'), keystep: mapInt(fkSpec, 'keystep'), limit: mapInt(fkSpec, 'limit') }
+            : fkType === 'keynum'
+              ? { type: 'keynum', keynumidx: mapInt(fkSpec, 'keynumidx'), firstkey: mapInt(fkSpec, 'firstkey'), keystep: mapInt(fkSpec, 'keystep') }
+              : { type: 'unknown' },
+      });
+    }
+  }
+  keySpecCache.set(spec, specs);
+  return specs;
+}
+
+/** getKeysUsingKeySpecs: the keys the specs find, or null when a spec is invalid or incomplete. */
+function keysFromSpecs(specs: ParsedKeySpec[], argv: string[], arity: number): KeyRef[] | null {
+  const argc = argv.length;
+  const keys: KeyRef[] = [];
+  for (const ks of specs) {
+    if (ks.notKey) continue;
+    let first = 0;
+    const b = ks.begin;
+    if (b.type === 'index') first = b.index;
+    else if (b.type === 'keyword') {
+      const start = b.startfrom > 0 ? b.startfrom : argc + b.startfrom;
+      const end = b.startfrom > 0 ? argc - 1 : 1;
+      for (let i = start; i !== end; i = start <= end ? i + 1 : i - 1) {
+        if (i >= argc || i < 1) break;
+        if (argv[i]!.toLowerCase() === b.keyword.toLowerCase()) {
+          first = i + 1;
+          break;
+        }
+      }
+      if (first === 0) continue; // keyword not found
+    } else return null;
+    let last: number;
+    let step: number;
+    const f = ks.find;
+    if (f.type === 'range') {
+      step = f.keystep;
+      if (f.lastkey >= 0) last = first + f.lastkey;
+      else if (f.limit === 0) last = argc + f.lastkey;
+      else last = first + (Math.trunc((argc - first) / f.limit) + f.lastkey);
+    } else if (f.type === 'keynum') {
+      step = f.keystep;
+      if (f.keynumidx >= argc) return null;
+      const numkeys = parseInt64(argv[first + f.keynumidx] ?? '');
+      if (numkeys === null || numkeys < 0) return null;
+      first += f.firstkey;
+      last = first + numkeys - 1;
+    } else return null;
+    if (last >= argc || last < first || first >= argc) return null;
+    for (let i = first; i <= last; i += step) {
+      if (i >= argc || i < first) {
+        if (arity < 0) continue;
+        return null;
+      }
+      keys.push({ pos: i, flags: ks.flags });
+    }
+    if (ks.incomplete) return null;
+  }
+  return keys;
+}
+
+function keyFlags(...names: string[]): RespTree {
+  return { t: 'set', v: names.map((v) => ({ t: 'simple', v }) as RespTree) };
+}
+
+/**
+ * The getkeys procedures Redis falls back to when the key specs cannot answer (SORT's STORE,
+ * SET's and BITFIELD's access that depends on the arguments). Other commands' procedures find
+ * no keys exactly where their specs are invalid.
+ */
+function keysFromProc(spec: CommandSpec, argv: string[]): KeyRef[] {
+  const argc = argv.length;
+  switch (spec.fullName) {
+    case 'set': {
+      for (let i = 3; i < argc; i++) if (argv[i]!.toLowerCase() === 'get') return [{ pos: 1, flags: keyFlags('RW', 'access', 'update') }];
+      return [{ pos: 1, flags: keyFlags('OW', 'update') }];
+    }
+    case 'bitfield': {
+      let readonly = true;
+      for (let i = 2; i < argc; i++) {
+        const rem = argc - i - 1;
+        const a = argv[i]!.toLowerCase();
+        if (a === 'get' && rem >= 2) i += 2;
+        else if ((a === 'set' || a === 'incrby') && rem >= 3) {
+          readonly = false;
+          break;
+        } else if (a === 'overflow' && rem >= 1) i += 1;
+        else {
+          readonly = false; // a syntax error: safer to assume a write
+          break;
+        }
+      }
+      return [{ pos: 1, flags: readonly ? keyFlags('RO', 'access') : keyFlags('RW', 'access', 'update') }];
+    }
+    case 'sort':
+    case 'sort_ro': {
+      const keys: KeyRef[] = [{ pos: 1, flags: keyFlags('RO', 'access') }];
+      let store: KeyRef | null = null;
+      for (let i = 2; i < argc; i++) {
+        const a = argv[i]!.toLowerCase();
+        if (a === 'limit') i += 2;
+        else if (a === 'get' || a === 'by') i += 1;
+        else if (a === 'store' && i + 1 < argc) store = { pos: i + 1, flags: keyFlags('OW', 'update') }; // the last STORE wins
+      }
+      if (store !== null) keys.push(store);
+      return keys;
+    }
+    default:
+      return [];
+  }
+}
+
+const PROC_KEYS = new Set(['set', 'bitfield', 'sort', 'sort_ro']);
+
+/**
+ * getKeysSubcommandImpl: COMMAND GETKEYS / GETKEYSANDFLAGS with Redis's checks in order and its
+ * key extraction (key specs first, the command's own procedure when they cannot tell).
+ */
+function getKeysSubcommand(c: Client, argv: string[], withFlags: boolean): void {
   const target = argv.slice(2);
   const spec = commandTable().resolve(target);
   if (!spec) {
     c.w.error('ERR Invalid command specified');
     return;
   }
+  const specs = keySpecsOf(spec);
+  const hasKeySpec = specs.some((k) => !k.notKey);
+  if (!hasKeySpec && !PROC_KEYS.has(spec.fullName)) {
+    c.w.error('ERR The command has no key arguments');
+    return;
+  }
   if ((spec.arity > 0 && target.length !== spec.arity) || target.length < -spec.arity) {
     c.w.error('ERR Invalid number of arguments specified for command');
     return;
   }
-  const keys = commandKeys(spec, target);
+  let keys: KeyRef[] | null = null;
+  if (hasKeySpec && !specs.some((k) => k.variableFlags)) keys = keysFromSpecs(specs, target, spec.arity);
+  keys ??= keysFromProc(spec, target);
   if (keys.length === 0) {
-    c.w.error('ERR The command has no key arguments');
+    if (spec.flags.has('no_mandatory_keys')) c.w.array(0);
+    else c.w.error('ERR Invalid arguments specified for command');
     return;
   }
-  c.w.bulkArray(keys.map((i) => target[i]!));
+  c.w.array(keys.length);
+  for (const k of keys) {
+    if (!withFlags) {
+      c.w.bulk(target[k.pos]!);
+      continue;
+    }
+    c.w.array(2);
+    c.w.bulk(target[k.pos]!);
+    writeTree(c.w, k.flags);
+  }
+}
+
+function commandGetkeys(c: Client, argv: string[]): void {
+  getKeysSubcommand(c, argv, false);
+}
+
+function commandGetkeysandflags(c: Client, argv: string[]): void {
+  getKeysSubcommand(c, argv, true);
+}
+
+/** addReplyHelp: the lines as status replies, framed by Redis's header and HELP entry. */
+function writeHelp(c: Client, command: string, lines: readonly string[]): void {
+  c.w.array(lines.length + 3);
+  c.w.simple(`${command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
+  for (const l of lines) c.w.simple(l);
+  c.w.simple('HELP');
+  c.w.simple('    Prints this help.');
+}
+
+function commandHelp(c: Client): void {
+  writeHelp(c, 'COMMAND', [
+    '(no subcommand)',
+    '    Return details about all Redis commands.',
+    'COUNT',
+    '    Return the total number of commands in this Redis server.',
+    'LIST',
+    '    Return a list of all commands in this Redis server.',
+    'INFO [<command-name> ...]',
+    '    Return details about multiple Redis commands.',
+    '    If no command names are given, documentation details for all',
+    '    commands are returned.',
+    'DOCS [<command-name> ...]',
+    '    Return documentation details about multiple Redis commands.',
+    '    If no command names are given, documentation details for all',
+    '    commands are returned.',
+    'GETKEYS <full-command>',
+    '    Return the keys from a full Redis command.',
+    'GETKEYSANDFLAGS <full-command>',
+    '    Return the keys and the access flags from a full Redis command.',
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -254,8 +512,7 @@ function configRewrite(c: Client): void {
 }
 
 function configHelp(c: Client): void {
-  c.w.bulkArray([
-    'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  writeHelp(c, 'CONFIG', [
     'GET <pattern>',
     '    Return parameters matching the glob-like <pattern> and their values.',
     'SET <directive> <value>',
@@ -264,8 +521,6 @@ function configHelp(c: Client): void {
     '    Reset statistics reported by the INFO command.',
     'REWRITE',
     '    Rewrite the configuration file.',
-    'HELP',
-    '    Print this help.',
   ]);
 }
 
@@ -360,6 +615,23 @@ function slowlogReset(c: Client): void {
   c.w.ok();
 }
 
+function slowlogHelp(c: Client): void {
+  writeHelp(c, 'SLOWLOG', [
+    'GET [<count>]',
+    '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+    '    Entries are made of:',
+    '    id, timestamp, time in microseconds, arguments array, client IP and port,',
+    '    client name',
+    'LEN',
+    '    Return the length of the slowlog.',
+    'RESET',
+    '    Reset the slowlog.',
+  ]);
+}
+
+// Mirra has no latency monitor (no event samples are ever collected): LATEST/HISTORY are empty,
+// GRAPH has no samples, and DOCTOR gives Redis's reports for that state.
+
 function latencyLatest(c: Client): void {
   c.w.array(0);
 }
@@ -372,6 +644,248 @@ function latencyReset(c: Client): void {
   c.w.int(0);
 }
 
+function latencyGraph(c: Client, argv: string[]): void {
+  c.w.error(`ERR No samples available for event '${argv[2]}'`);
+}
+
+function latencyDoctor(c: Client): void {
+  if (c.server.config.int('latency-monitor-threshold') === 0) {
+    c.w.verbatim(
+      "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n",
+    );
+  } else {
+    c.w.verbatim(
+      'Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n',
+    );
+  }
+}
+
+/** lookupCommandBySds: "get" or "config|get". */
+function lookupBySds(name: string): CommandSpec | undefined {
+  const parts = name.split('|');
+  if (parts.length > 2) return undefined;
+  const top = commandTable().lookup(parts[0]!);
+  if (parts.length === 1 || top === undefined) return top;
+  return top.subcommands?.get(parts[1]!.toLowerCase());
+}
+
+/**
+ * LATENCY HISTOGRAM [command ...]: per-command cumulative latency distributions, recorded by
+ * call() (latency-histogram.ts). Named containers include their subcommands; unknown names and
+ * commands never called are skipped, as in Redis.
+ */
+function latencyHistogram(c: Client, argv: string[]): void {
+  const found: [string, { calls: number; buckets: [number, number][] }][] = [];
+  const add = (s: CommandSpec): void => {
+    const cdf = commandLatencyCdf(s.stats);
+    if (cdf !== null) found.push([s.fullName, cdf]);
+  };
+  if (argv.length === 2) for (const s of allSpecs()) add(s);
+  else {
+    for (const name of argv.slice(2)) {
+      const s = lookupBySds(name);
+      if (s === undefined) continue;
+      add(s);
+      if (s.subcommands) for (const sub of s.subcommands.values()) add(sub);
+    }
+  }
+  const w = c.w;
+  w.map(found.length);
+  for (const [name, cdf] of found) {
+    w.bulk(name);
+    w.map(2);
+    w.bulk('calls');
+    w.int(cdf.calls);
+    w.bulk('histogram_usec');
+    w.map(cdf.buckets.length);
+    for (const [us, n] of cdf.buckets) {
+      w.int(us);
+      w.int(n);
+    }
+  }
+}
+
+function latencyHelp(c: Client): void {
+  writeHelp(c, 'LATENCY', [
+    'DOCTOR',
+    '    Return a human readable latency analysis report.',
+    'GRAPH <event>',
+    '    Return an ASCII latency graph for the <event> class.',
+    'HISTORY <event>',
+    '    Return time-latency samples for the <event> class.',
+    'LATEST',
+    '    Return the latest latency samples for all events.',
+    'RESET [<event> ...]',
+    '    Reset latency data of one or more <event> classes.',
+    '    (default: reset all data for all event classes)',
+    'HISTOGRAM [COMMAND ...]',
+    '    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.',
+    '    If no commands are specified then all histograms are replied.',
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// LOLWUT
+
+/**
+ * LOLWUT [VERSION v] [args...]: 7.0 prints "Redis ver. <version>"; VERSION 5 draws Georg Nees's
+ * "Schotter" (random, so every call differs, as in Redis). VERSION 6 (Redis 6's skyline) is not
+ * implemented and says so.
+ */
+function lolwut(c: Client, argv: string[]): void {
+  let version = REDIS_VERSION;
+  let args = argv.slice(1);
+  if (argv.length >= 3 && is(argv[1]!, 'version')) {
+    const v = parseInt64(argv[2]!);
+    if (v === null) {
+      c.w.error(Err.notInteger);
+      return;
+    }
+    version = `${Number(BigInt.asUintN(32, BigInt(v)))}.0.0`;
+    args = argv.slice(3);
+  }
+  if ((version[0] === '5' && version[1] === '.' && version[2] !== '9') || (version[0] === '4' && version[1] === '.' && version[2] === '9')) {
+    lolwut5(c, args);
+  } else if ((version[0] === '6' && version[1] === '.' && version[2] !== '9') || (version[0] === '5' && version[1] === '.' && version[2] === '9')) {
+    c.w.error('ERR LOLWUT version 6 is not implemented by this server');
+  } else {
+    c.w.verbatim(`Redis ver. ${REDIS_VERSION}\n`);
+  }
+}
+
+/** lolwut5Command: [cols [squares-per-row [squares-per-col]]], clamped like Redis. */
+function lolwut5(c: Client, args: string[]): void {
+  const limits: [number, number, number][] = [
+    [66, 1, 1000],
+    [8, 1, 200],
+    [12, 1, 200],
+  ];
+  const vals: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    let v = limits[i]![0];
+    if (args.length > i) {
+      const n = parseInt64(args[i]!);
+      if (n === null) {
+        c.w.error(Err.notInteger);
+        return;
+      }
+      v = Math.min(Math.max(n, limits[i]![1]), limits[i]![2]);
+    }
+    vals.push(v);
+  }
+  const canvas = drawSchotter(vals[0]!, vals[1]!, vals[2]!);
+  c.w.verbatim(`${renderBraille(canvas)}\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. ${REDIS_VERSION}\n`);
+}
+
+interface Canvas {
+  width: number;
+  height: number;
+  pixels: Uint8Array;
+}
+
+function setPixel(cv: Canvas, x: number, y: number): void {
+  if (x < 0 || x >= cv.width || y < 0 || y >= cv.height) return;
+  cv.pixels[x + y * cv.width] = 1;
+}
+
+function getPixel(cv: Canvas, x: number, y: number): number {
+  if (x < 0 || x >= cv.width || y < 0 || y >= cv.height) return 0;
+  return cv.pixels[x + y * cv.width]!;
+}
+
+/** Bresenham's line, pixel by pixel. */
+function drawLine(cv: Canvas, x1: number, y1: number, x2: number, y2: number): void {
+  const dx = Math.abs(x2 - x1);
+  const dy = Math.abs(y2 - y1);
+  const sx = x1 < x2 ? 1 : -1;
+  const sy = y1 < y2 ? 1 : -1;
+  let err = dx - dy;
+  for (;;) {
+    setPixel(cv, x1, y1);
+    if (x1 === x2 && y1 === y2) break;
+    const e2 = err * 2;
+    if (e2 > -dy) {
+      err -= dy;
+      x1 += sx;
+    }
+    if (e2 < dx) {
+      err += dx;
+      y1 += sy;
+    }
+  }
+}
+
+/** A square of side `size` centred on (x, y) and rotated by `angle` radians. */
+function drawSquare(cv: Canvas, x: number, y: number, size: number, angle: number): void {
+  // The square inscribed in a circle of radius 1 has side sqrt(2).
+  const r = Math.round(Math.fround(size / 1.4142135623));
+  const px: number[] = [];
+  const py: number[] = [];
+  let k = Math.fround(Math.PI / 4 + angle);
+  for (let j = 0; j < 4; j++) {
+    px.push(Math.round(Math.sin(k) * r + x));
+    py.push(Math.round(Math.cos(k) * r + y));
+    k = Math.fround(k + Math.PI / 2);
+  }
+  for (let j = 0; j < 4; j++) drawLine(cv, px[j]!, py[j]!, px[(j + 1) % 4]!, py[(j + 1) % 4]!);
+}
+
+/** C rand() / RAND_MAX stand-in: a random integer in [0, 2^31 - 1]. */
+function rand(): number {
+  return Math.floor(Math.random() * 2147483648);
+}
+
+/** Rows of squares, more and more displaced and rotated towards the bottom. */
+function drawSchotter(cols: number, perRow: number, perCol: number): Canvas {
+  const width = cols * 2;
+  const padding = width > 4 ? 2 : 0;
+  const side = Math.fround((width - padding * 2) / perRow);
+  const height = Math.trunc(side * perCol + padding * 2);
+  const cv: Canvas = { width, height, pixels: new Uint8Array(width * height) };
+  for (let y = 0; y < perCol; y++) {
+    for (let x = 0; x < perRow; x++) {
+      let sx = Math.trunc(x * side + side / 2 + padding);
+      let sy = Math.trunc(y * side + side / 2 + padding);
+      let angle = 0;
+      if (y > 1) {
+        let r1 = Math.fround((rand() / 2147483647 / perCol) * y);
+        let r2 = Math.fround((rand() / 2147483647 / perCol) * y);
+        let r3 = Math.fround((rand() / 2147483647 / perCol) * y);
+        if (rand() % 2) r1 = -r1;
+        if (rand() % 2) r2 = -r2;
+        if (rand() % 2) r3 = -r3;
+        angle = r1;
+        sx = Math.trunc(sx + (r2 * side) / 3);
+        sy = Math.trunc(sy + (r3 * side) / 3);
+      }
+      drawSquare(cv, sx, sy, side, angle);
+    }
+  }
+  return cv;
+}
+
+/** Each 2x4 block of pixels becomes one Braille character (U+2800 + dot bits), UTF-8 encoded. */
+function renderBraille(cv: Canvas): string {
+  let out = '';
+  for (let y = 0; y < cv.height; y += 4) {
+    for (let x = 0; x < cv.width; x += 2) {
+      const bits =
+        getPixel(cv, x, y) |
+        (getPixel(cv, x, y + 1) << 1) |
+        (getPixel(cv, x, y + 2) << 2) |
+        (getPixel(cv, x + 1, y) << 3) |
+        (getPixel(cv, x + 1, y + 1) << 4) |
+        (getPixel(cv, x + 1, y + 2) << 5) |
+        (getPixel(cv, x, y + 3) << 6) |
+        (getPixel(cv, x + 1, y + 3) << 7);
+      const code = 0x2800 + bits;
+      out += String.fromCharCode(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f));
+    }
+    if (y !== cv.height - 1) out += '\n';
+  }
+  return out;
+}
+
 export const serverCommands: CommandDef[] = [
   {
     name: 'command',
@@ -382,6 +896,8 @@ export const serverCommands: CommandDef[] = [
       { name: 'docs', handler: commandDocs },
       { name: 'list', handler: commandList },
       { name: 'getkeys', handler: commandGetkeys },
+      { name: 'getkeysandflags', handler: commandGetkeysandflags },
+      { name: 'help', handler: commandHelp },
     ],
   },
   { name: 'info', handler: info },
@@ -398,12 +914,14 @@ export const serverCommands: CommandDef[] = [
   },
   { name: 'shutdown', handler: shutdown },
   { name: 'monitor', handler: monitor },
+  { name: 'lolwut', handler: lolwut },
   {
     name: 'slowlog',
     subcommands: [
       { name: 'get', handler: slowlogGet },
       { name: 'len', handler: slowlogLen },
       { name: 'reset', handler: slowlogReset },
+      { name: 'help', handler: slowlogHelp },
     ],
   },
   {
@@ -412,6 +930,10 @@ export const serverCommands: CommandDef[] = [
       { name: 'latest', handler: latencyLatest },
       { name: 'history', handler: latencyHistory },
       { name: 'reset', handler: latencyReset },
+      { name: 'graph', handler: latencyGraph },
+      { name: 'doctor', handler: latencyDoctor },
+      { name: 'histogram', handler: latencyHistogram },
+      { name: 'help', handler: latencyHelp },
     ],
   },
 ];

@@ -214,12 +214,35 @@ export class RequestParser {
     }
     let end = nl;
     if (end > this.pos && buf[end - 1] === 13) end--;
-    const line = buf.latin1Slice(this.pos, end);
+    const start = this.pos;
     this.pos = nl + 1;
     this.lastWasInline = true;
-    const argv = splitArgs(line);
+    const argv = splitPlain(buf, start, end) ?? splitArgs(buf.latin1Slice(start, end));
     if (argv === null) throw new ProtocolError('ERR Protocol error: unbalanced quotes in request');
     return argv;
+  }
+}
+
+/**
+ * The common inline request without quotes (`PING`, `GET key`), split on whitespace straight
+ * from the buffer; null when the line has a quote, for splitArgs to handle. Without quotes both
+ * give the same words, and slicing the buffer gives each word its own string (a substring of
+ * the line could keep the whole line alive inside a stored key).
+ */
+function splitPlain(buf: Buffer, start: number, end: number): string[] | null {
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c === 34 || c === 39) return null;
+  }
+  const out: string[] = [];
+  let i = start;
+  for (;;) {
+    while (i < end && isSpace(buf[i]!)) i++;
+    if (i >= end) return out;
+    const from = i;
+    while (i < end && !isSpace(buf[i]!)) i++;
+    const len = i - from;
+    out.push(len <= 8 ? shortLatin1(buf, from, len) : buf.latin1Slice(from, i));
   }
 }
 

@@ -335,7 +335,15 @@ export class SyncLink {
         this.transferSize = 0;
         log.notice('MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk');
       } else {
-        this.transferSize = strtoll(line.slice(1));
+        const size = strtoll(line.slice(1));
+        if (size < 0) {
+          // -1 would read as "no header yet" (the rest taken for lines), any other negative
+          // size as a nonsense byte count: neither can frame a payload.
+          log.warning(`Bad protocol from MASTER, the payload length is invalid (we received '${line}'), are you sure the host and port are right?`);
+          this.fail(true);
+          return;
+        }
+        this.transferSize = size;
         log.notice(`MASTER <-> REPLICA sync: receiving ${this.transferSize} bytes from master to disk`);
       }
     }

@@ -14,10 +14,32 @@
 const BITS_IN_BYTE = new Uint8Array(256);
 for (let i = 1; i < 256; i++) BITS_IN_BYTE[i] = (i & 1) + BITS_IN_BYTE[i >> 1]!;
 
+/** Scratch for counting long ranges 32 bits at a time (its own, aligned ArrayBuffer). */
+const CHUNK = 65536;
+const scratchBytes = Buffer.from(new ArrayBuffer(CHUNK));
+const scratchWords = new Uint32Array(scratchBytes.buffer, 0, CHUNK >>> 2);
+
 /** Number of set bits in bytes [start, end] of `s` (inclusive, within the string). */
 export function popcount(s: string, start: number, end: number): number {
   let n = 0;
-  for (let i = start; i <= end; i++) n += BITS_IN_BYTE[s.charCodeAt(i)]!;
+  if (end - start < 64) {
+    for (let i = start; i <= end; i++) n += BITS_IN_BYTE[s.charCodeAt(i)]!;
+    return n;
+  }
+  // Long ranges (BITCOUNT of big bitmaps): copy a chunk of bytes at a time and count whole
+  // 32-bit words with the SWAR popcount, as Redis's redisPopcount does.
+  for (let off = start; off <= end; off += CHUNK) {
+    const len = Math.min(CHUNK, end + 1 - off);
+    scratchBytes.latin1Write(s.slice(off, off + len), 0, len);
+    const words = len >>> 2;
+    for (let i = 0; i < words; i++) {
+      let v = scratchWords[i]!;
+      v = v - ((v >>> 1) & 0x55555555);
+      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+      n += Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+    }
+    for (let i = words << 2; i < len; i++) n += BITS_IN_BYTE[scratchBytes[i]!]!;
+  }
   return n;
 }
 
@@ -47,7 +69,15 @@ export function bitpos(s: string, startBit: number, endBit: number, bit: number)
 
 // ---------------------------------------------------------------------------------------------
 
-/** A string with some bytes replaced and zero bytes appended up to `length`. */
+/** Where an overlay reads the base bytes from when not from the string itself. */
+export interface ByteSource {
+  get(i: number): number;
+}
+
+/**
+ * A string with some bytes replaced and zero bytes appended up to `length`. Reads come from
+ * `source` when given (a large bitmap's mirror, see bitmap-cache.ts), else from the string.
+ */
 export class ByteOverlay {
   private readonly changes = new Map<number, number>();
 
@@ -55,21 +85,33 @@ export class ByteOverlay {
     readonly base: string,
     /** The length of the result (at least base.length: Redis's sdsgrowzero). */
     readonly length: number = base.length,
+    private readonly source?: ByteSource,
   ) {}
 
   get(i: number): number {
     const v = this.changes.get(i);
     if (v !== undefined) return v;
+    if (this.source !== undefined) return this.source.get(i);
     return i < this.base.length ? this.base.charCodeAt(i) : 0;
+  }
+
+  /** The bytes written so far (index → byte). */
+  writes(): ReadonlyMap<number, number> {
+    return this.changes;
   }
 
   set(i: number, v: number): void {
     this.changes.set(i, v & 0xff);
   }
 
+  /** Whether the result differs from the base (a byte was written or the string grew). */
+  get modified(): boolean {
+    return this.changes.size !== 0 || this.length !== this.base.length;
+  }
+
   /** The resulting string (the base itself when nothing changed or grew). */
   build(): string {
-    if (this.changes.size === 0 && this.length === this.base.length) return this.base;
+    if (!this.modified) return this.base;
     const idx = [...this.changes.keys()].sort((a, b) => a - b);
     let out = '';
     let pos = 0;

@@ -34,7 +34,7 @@ const HLL_P_MASK = HLL_REGISTERS - 1;
 const HLL_BITS = 6;
 const HLL_REGISTER_MAX = (1 << HLL_BITS) - 1;
 export const HLL_HDR_SIZE = 16;
-export const HLL_DENSE_SIZE = HLL_HDR_SIZE + (HLL_REGISTERS * HLL_BITS + 7) / 8;
+export const HLL_DENSE_SIZE = HLL_HDR_SIZE + ((HLL_REGISTERS * HLL_BITS + 7) >> 3);
 export const HLL_DENSE = 0;
 export const HLL_SPARSE = 1;
 const HLL_MAX_ENCODING = 1;
@@ -45,7 +45,7 @@ const SPARSE_VAL_MAX_LEN = 4;
 const SPARSE_ZERO_MAX_LEN = 64;
 
 /** 1/(2 ln 2): the estimator's alpha for m → ∞. */
-const HLL_ALPHA_INF = 0.72134752044448170368;
+const HLL_ALPHA_INF = 0.7213475204444817; // the double nearest 0.721347520444481703680
 
 export const INVALID_HLL_ERR = 'INVALIDOBJ Corrupted HLL object detected';
 export const NOT_HLL_ERR = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
@@ -589,52 +589,88 @@ export function countRegisters(max: Uint8Array): number {
 // ---------------------------------------------------------------------------------------------
 // PFSELFTEST
 
+const SELFTEST_CYCLES = 1000;
+const SELFTEST_ELEMENTS = 10000000;
+
 /**
  * Redis's PFSELFTEST: (1) 1000 rounds of random values written to and read back from every
  * dense register; (2) 10 million distinct elements added to a dense and a sparse HLL side by
  * side, checking at 1, 10, 100... that small sets stay sparse, that both count the same and that
- * the error stays within 6 standard errors. Returns null on success or the TESTFAILED message.
+ * the error stays within 6 standard errors.
+ *
+ * That is seconds of work in JS, so it runs in steps: `run(budgetMs)` works until the budget is
+ * spent and returns 'running', or finishes with null (success) or the TESTFAILED message.
  */
-export function hllSelfTest(sparseMaxBytes: number): string | null {
-  const regs = Buffer.alloc(HLL_DENSE_SIZE + 1);
-  const bytes = new Uint8Array(HLL_REGISTERS);
-  for (let j = 0; j < 1000; j++) {
-    for (let i = 0; i < HLL_REGISTERS; i++) {
-      const r = (Math.random() * 64) | 0;
-      bytes[i] = r;
-      denseSet(regs, HLL_HDR_SIZE, i, r);
+export class HllSelfTest {
+  private readonly regs = Buffer.alloc(HLL_DENSE_SIZE + 1);
+  private readonly bytes = new Uint8Array(HLL_REGISTERS);
+  private cycle = 0;
+  private dense: Hll | null = null;
+  private readonly sparse = Hll.empty();
+  private j = 1;
+  private checkpoint = 1;
+  private readonly seedHi = (Math.random() * 0x80000000) >>> 0;
+  private readonly seedLo = (Math.random() * 0x80000000) >>> 0;
+  private readonly relerr = 1.04 / Math.sqrt(HLL_REGISTERS);
+
+  constructor(private readonly sparseMaxBytes: number) {}
+
+  run(budgetMs: number): string | null | 'running' {
+    const deadline = performance.now() + budgetMs;
+    const regs = this.regs;
+    const bytes = this.bytes;
+    while (this.cycle < SELFTEST_CYCLES) {
+      for (let i = 0; i < HLL_REGISTERS; i++) {
+        const r = (Math.random() * 64) | 0;
+        bytes[i] = r;
+        denseSet(regs, HLL_HDR_SIZE, i, r);
+      }
+      for (let i = 0; i < HLL_REGISTERS; i++) {
+        const val = denseGet(regs, HLL_HDR_SIZE, i);
+        if (val !== bytes[i]) return `TESTFAILED Register ${i} should be ${bytes[i]} but is ${val}`;
+      }
+      this.cycle++;
+      if (performance.now() >= deadline) return 'running';
     }
-    for (let i = 0; i < HLL_REGISTERS; i++) {
-      const val = denseGet(regs, HLL_HDR_SIZE, i);
-      if (val !== bytes[i]) return `TESTFAILED Register ${i} should be ${bytes[i]} but is ${val}`;
+    if (this.dense === null) {
+      regs.fill(0);
+      this.dense = Hll.fromString(regs.latin1Slice(0, HLL_DENSE_SIZE));
     }
+    const dense = this.dense;
+    const sparse = this.sparse;
+    const maxBytes = this.sparseMaxBytes;
+    const seedHi = this.seedHi;
+    const seedLo = this.seedLo;
+    while (this.j <= SELFTEST_ELEMENTS) {
+      const j = this.j;
+      const stop = Math.min(SELFTEST_ELEMENTS, this.checkpoint, j + 65535);
+      // ele = j ^ seed, hashed as its 8 little-endian bytes (seedHi is the high half).
+      for (let k = j; k <= stop; k++) {
+        const lo = (k ^ seedLo) >>> 0;
+        dense.addWord(seedHi, lo, maxBytes);
+        sparse.addWord(seedHi, lo, maxBytes);
+      }
+      this.j = stop + 1;
+      if (stop === this.checkpoint) {
+        const failure = this.check(stop);
+        if (failure !== null) return failure;
+        this.checkpoint *= 10;
+      }
+      if (performance.now() >= deadline && this.j <= SELFTEST_ELEMENTS) return 'running';
+    }
+    return null;
   }
 
-  regs.fill(0);
-  regs.write('HYLL', 0, 'latin1');
-  const dense = Hll.fromString(regs.latin1Slice(0, HLL_DENSE_SIZE));
-  const sparse = Hll.empty();
-  const relerr = 1.04 / Math.sqrt(HLL_REGISTERS);
-  let checkpoint = 1;
-  const seedHi = (Math.random() * 0x80000000) >>> 0;
-  const seedLo = (Math.random() * 0x80000000) >>> 0;
-  const sparseCheckBelow = Math.floor(sparseMaxBytes / 2);
-  for (let j = 1; j <= 10000000; j++) {
-    // ele = j ^ seed, hashed as its 8 little-endian bytes.
-    const hi = seedHi;
-    const lo = (j ^ seedLo) >>> 0;
-    dense.addWord(hi, lo, sparseMaxBytes);
-    sparse.addWord(hi, lo, sparseMaxBytes);
-    if (j !== checkpoint) continue;
-    if (j < sparseCheckBelow && sparse.encoding !== HLL_SPARSE) return 'TESTFAILED sparse encoding not used';
-    const card = dense.count()!;
-    if (card !== sparse.count()) return 'TESTFAILED dense/sparse disagree';
-    let maxerr = Math.ceil(relerr * 6 * checkpoint);
+  private check(j: number): string | null {
+    const checkpoint = this.checkpoint;
+    if (j < Math.floor(this.sparseMaxBytes / 2) && this.sparse.encoding !== HLL_SPARSE) return 'TESTFAILED sparse encoding not used';
+    const card = this.dense!.count()!;
+    if (card !== this.sparse.count()) return 'TESTFAILED dense/sparse disagree';
+    let maxerr = Math.ceil(this.relerr * 6 * checkpoint);
     // Cardinality 10 sees much bigger errors from time to time because of collisions.
     if (j === 10) maxerr = 1;
     const abserr = Math.abs(checkpoint - card);
     if (abserr > maxerr) return `TESTFAILED Too big error. card:${checkpoint} abserr:${abserr}`;
-    checkpoint *= 10;
+    return null;
   }
-  return null;
 }

@@ -23,49 +23,50 @@ export interface Hash64 {
 
 const out: Hash64 = { hi: 0, lo: 0 };
 
-// Scratch result of mulM (module-level to stay allocation free).
-let rHi = 0;
-let rLo = 0;
+/**
+ * Scratch state in a typed array: its elements are stored unboxed, whereas module-level
+ * variables holding uint32 values above 2^31 would allocate a heap number on every write.
+ * [0..1] product of mulM (hi, lo), [2..3] hash state (hi, lo).
+ */
+const S = new Uint32Array(4);
 
-/** (hi:lo) * M mod 2^64 → rHi:rLo. */
+/** (hi:lo) * M mod 2^64 → S[0]:S[1]. */
 function mulM(hi: number, lo: number): void {
   const a0 = lo & 0xffff;
   const a1 = lo >>> 16;
   const p00 = a0 * M_LO_0;
   const mid = a1 * M_LO_0 + a0 * M_LO_1 + (p00 >>> 16);
-  rLo = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0;
+  S[1] = ((mid & 0xffff) << 16) | (p00 & 0xffff);
   const carry = Math.floor(mid / 65536) + a1 * M_LO_1;
-  rHi = (carry + Math.imul(hi, M_LO) + Math.imul(lo, M_HI)) >>> 0;
+  S[0] = carry + Math.imul(hi, M_LO) + Math.imul(lo, M_HI);
 }
 
-/** Mixes one 8-byte block (kHi:kLo) into the state (hHi:hLo). */
+/** Mixes one 8-byte block (kHi:kLo) into the state. */
 function mixBlock(kHi: number, kLo: number): void {
   mulM(kHi, kLo);
   // k ^= k >> 47; k *= m
-  mulM(rHi, (rLo ^ (rHi >>> 15)) >>> 0);
-  hHi = (hHi ^ rHi) >>> 0;
-  hLo = (hLo ^ rLo) >>> 0;
-  mulM(hHi, hLo);
-  hHi = rHi;
-  hLo = rLo;
+  const hi = S[0]!;
+  mulM(hi, S[1]! ^ (hi >>> 15));
+  // h ^= k; h *= m
+  mulM(S[2]! ^ S[0]!, S[3]! ^ S[1]!);
+  S[2] = S[0]!;
+  S[3] = S[1]!;
 }
-
-let hHi = 0;
-let hLo = 0;
 
 /** Seeds the state: h = seed ^ (len * m). */
 function start(len: number, seed: number): void {
-  // len < 2^31, so len * m has the halves len*M_LO (64-bit product) and len*M_HI (low 32 bits).
-  mulM(0, len >>> 0);
-  hHi = rHi;
-  hLo = (rLo ^ seed) >>> 0;
+  mulM(0, len);
+  S[2] = S[0]!;
+  S[3] = S[1]! ^ seed;
 }
 
 /** h ^= h >> 47; h *= m; h ^= h >> 47 → out. */
 function finish(): Hash64 {
-  mulM(hHi, (hLo ^ (hHi >>> 15)) >>> 0);
+  const hi = S[2]!;
+  mulM(hi, S[3]! ^ (hi >>> 15));
+  const rHi = S[0]!;
   out.hi = rHi;
-  out.lo = (rLo ^ (rHi >>> 15)) >>> 0;
+  out.lo = (S[1]! ^ (rHi >>> 15)) >>> 0;
   return out;
 }
 
@@ -76,8 +77,8 @@ export function murmurHash64A(s: string, seed: number): Hash64 {
   const blocks = len - (len & 7);
   let i = 0;
   for (; i < blocks; i += 8) {
-    const lo = (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24)) >>> 0;
-    const hi = (s.charCodeAt(i + 4) | (s.charCodeAt(i + 5) << 8) | (s.charCodeAt(i + 6) << 16) | (s.charCodeAt(i + 7) << 24)) >>> 0;
+    const lo = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
+    const hi = s.charCodeAt(i + 4) | (s.charCodeAt(i + 5) << 8) | (s.charCodeAt(i + 6) << 16) | (s.charCodeAt(i + 7) << 24);
     mixBlock(hi, lo);
   }
   const tail = len & 7;
@@ -90,9 +91,9 @@ export function murmurHash64A(s: string, seed: number): Hash64 {
       if (j < 4) tLo |= b << (8 * j);
       else tHi |= b << (8 * (j - 4));
     }
-    mulM((hHi ^ tHi) >>> 0, (hLo ^ tLo) >>> 0);
-    hHi = rHi;
-    hLo = rLo;
+    mulM(S[2]! ^ tHi, S[3]! ^ tLo);
+    S[2] = S[0]!;
+    S[3] = S[1]!;
   }
   return finish();
 }
@@ -103,7 +104,7 @@ export function murmurHash64A(s: string, seed: number): Hash64 {
  */
 export function murmurHash64AWord(hi: number, lo: number, seed: number): Hash64 {
   start(8, seed);
-  mixBlock(hi >>> 0, lo >>> 0);
+  mixBlock(hi, lo);
   return finish();
 }
 

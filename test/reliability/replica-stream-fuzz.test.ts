@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { hasRedis } from '../helpers/servers.js';
+import { hasRedis, startMirra, redisCli } from '../helpers/servers.js';
 import { waitFor } from '../helpers/wait.js';
 import { rssKb, tempFiles } from './moments.js';
 import { StreamFuzz, fuzzRuns, fuzzSeed, checkProperty } from './stream-fuzz.js';
@@ -148,8 +148,8 @@ test('a payload that never completes ($len too long, EOF mark never seen): repl-
 test('a negative payload length ($-1, $-5) is refused at once as bad protocol', { skip }, async () => {
   // A payload without any LF byte: a replica that took `$-1` for "no header yet" would read it
   // as lines and wait for a newline until repl-timeout.
-  let rdb = buildRdb({ 0: [['n', 'o']] });
-  for (let i = 0; rdb.includes(10); i++) rdb = buildRdb({ 0: [[`n${i}`, 'o']] });
+  const rdb = Buffer.from('REDIS0010\xfe\x00\x00\x01k\x01v\xff' + '\x00'.repeat(8), 'latin1');
+  assert.ok(!rdb.includes(10));
   for (const len of ['-1', '-5']) {
     const r = await f.takeReady();
     const from = f.replica.log().length;
@@ -158,5 +158,28 @@ test('a negative payload length ($-1, $-5) is refused at once as bad protocol', 
     assert.match(f.replica.log().slice(from), new RegExp(`Bad protocol from MASTER, the payload length is invalid \\(we received '\\$${len}'\\)`));
     f.ready = await f.nextReady();
     assert.deepEqual(tempFiles(f.replica.dir), []);
+  }
+});
+
+test('commands applied just before a protocol error still reach our sub-replicas and our offset', { skip }, async () => {
+  const r = await f.takeReady();
+  const rdb = buildRdb({ 0: [['base', '1']] });
+  r.conn.write(Buffer.concat([Buffer.from(`+FULLRESYNC ${'d'.repeat(40)} 0\r\n$${rdb.length}\r\n`), rdb, encode(['SELECT', '0'])]));
+  await waitFor(async () => (await f.replInfo()).master_link_status === 'up', 'link up');
+  const sub = await startMirra({ args: ['--replicaof', '127.0.0.1', String(f.replica.port)] });
+  try {
+    await waitFor(() => redisCli(sub.port, 'info', 'replication').includes('master_link_status:up'), 'sub-replica up');
+    // One read: a valid command, then bytes no master sends.
+    const set = encode(['SET', 'chained', 'yes']);
+    r.conn.write(Buffer.concat([set, Buffer.from('this is not RESP\r\n')]));
+    await r.conn.waitClosed(3000);
+    assert.equal(await f.probe.call('GET', 'chained'), 'yes');
+    const off = encode(['SELECT', '0']).length + set.length;
+    assert.equal((await f.replInfo()).master_repl_offset, String(off));
+    await waitFor(() => redisCli(sub.port, 'get', 'chained') === 'yes', 'the sub-replica has what its master applied');
+    await waitFor(() => redisCli(sub.port, 'info', 'replication').includes(`master_repl_offset:${off}`), 'the sub-replica at the same offset');
+    f.ready = await f.nextReady();
+  } finally {
+    await sub.stop();
   }
 });

@@ -402,7 +402,8 @@ export class StreamFuzz {
   }
 }
 
-async function readBack(c: Resp, k: string): Promise<void> {
+/** Reads one key back with the read commands of its type (errors are fine, a crash is not). */
+export async function readBack(c: Resp, k: string): Promise<void> {
   const type = await c.call('TYPE', k);
   const reads: Record<string, string[][]> = {
     string: [['GET', k], ['STRLEN', k], ['GETRANGE', k, '0', '-1']],
