@@ -17,7 +17,8 @@
  *          (throughput,memory,fullsync,psync,lag), --tests set,get (throughput subset),
  *          --no-write (don't touch docs/benchmarks.md),
  *          --compare <path/to/mirra-server.js>: use another Mirra build as the reference
- *          instead of Redis (before/after measurements of an optimisation).
+ *          instead of Redis (before/after measurements of an optimisation),
+ *          --mirra <path/to/mirra-server.js>: the build under test (default: this tree's dist).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,6 +39,7 @@ const ROUNDS = Math.max(1, Number(opt('rounds', '3')));
 const QUICK = flag('quick');
 const PARTS = opt('parts', 'throughput,memory,fullsync,psync,lag').split(',');
 const COMPARE = opt('compare', '');
+const MIRRA = opt('mirra', MIRRA_BIN);
 const REF = COMPARE ? 'before' : 'redis';
 const ALL_TESTS = ['ping_inline', 'ping_mbulk', 'set', 'get', 'incr', 'lpush', 'rpop', 'sadd', 'hset', 'zadd', 'lrange_100'];
 const TESTS = opt('tests', ALL_TESTS.join(',')).split(',');
@@ -122,7 +124,7 @@ async function launch(kind: Srv['kind'], extra: string[] = []): Promise<Srv> {
   const logfile = path.join(dir, 'server.log');
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--logfile', logfile, '--save', '', ...extra];
   const proc =
-    kind === 'redis' ? spawn('redis-server', args, { stdio: 'ignore' }) : spawn(process.execPath, [kind === 'before' ? COMPARE : MIRRA_BIN, ...args], { stdio: 'ignore' });
+    kind === 'redis' ? spawn('redis-server', args, { stdio: 'ignore' }) : spawn(process.execPath, [kind === 'before' ? COMPARE : MIRRA, ...args], { stdio: 'ignore' });
   live.add(proc);
   const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
   const log = (): string => (fs.existsSync(logfile) ? fs.readFileSync(logfile, 'utf8') : '');
@@ -711,7 +713,7 @@ async function main(): Promise<void> {
   out(
     `Machine: ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${os.release()}; ` +
       `Node ${process.version}; ${spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim().split(' ').slice(0, 3).join(' ')}` +
-      `${COMPARE ? `; reference: Mirra build ${COMPARE}` : ''}. Command: \`npm run bench -- ${argv.join(' ')}\`. Load average at start: ${loadAvg()}.`,
+      `${COMPARE ? `; reference: Mirra build ${COMPARE}` : ''}${MIRRA !== MIRRA_BIN ? `; Mirra build under test: ${MIRRA}` : ''}. Command: \`npm run bench -- ${argv.join(' ')}\`. Load average at start: ${loadAvg()}.`,
   );
   out();
   const all: Record<string, unknown> = {};

@@ -367,7 +367,7 @@ function clientPause(c: Client, argv: string[]): void {
     c.w.error('ERR timeout is negative');
     return;
   }
-  if (ms > 0 && ms > 9223372036854775807 - c.server.clock.ms) {
+  if (ms > 0 && ms > 2 ** 63 - 1 - c.server.clock.ms) {
     c.w.error('ERR timeout is out of range');
     return;
   }

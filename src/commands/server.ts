@@ -107,8 +107,25 @@ function commandInfo(c: Client, argv: string[]): void {
   for (const n of names) {
     const spec = table.lookup(n);
     if (spec) writeTree(c.w, infoTree(spec));
-    else c.w.nullArray();
+    else c.w.nullBulk(); // addReplyNull
   }
+}
+
+/** A container's docs without the subcommands Mirra does not implement (as COMMAND INFO). */
+function implementedDocs(spec: CommandSpec, docs: RespTree): RespTree {
+  if (docs.t !== 'map') return docs;
+  const v = docs.v.slice();
+  for (let i = 0; i + 1 < v.length; i += 2) {
+    const subs = v[i + 1]!;
+    if ((v[i] as { v: unknown }).v !== 'subcommands' || subs.t !== 'map') continue;
+    const kept: RespTree[] = [];
+    for (let j = 0; j + 1 < subs.v.length; j += 2) {
+      const full = (subs.v[j] as { v: string }).v;
+      if (spec.subcommands!.has(full.slice(full.indexOf('|') + 1))) kept.push(subs.v[j]!, subs.v[j + 1]!);
+    }
+    v[i + 1] = { t: 'map', v: kept };
+  }
+  return { t: 'map', v };
 }
 
 function commandDocs(c: Client, argv: string[]): void {
@@ -118,7 +135,7 @@ function commandDocs(c: Client, argv: string[]): void {
   for (const n of names) {
     const spec = table.lookup(n);
     const docs = spec ? redisMeta().commands[spec.name]?.docs : undefined;
-    if (spec && docs) found.push([spec.name, docs]);
+    if (spec && docs) found.push([spec.name, spec.subcommands ? implementedDocs(spec, docs) : docs]);
   }
   c.w.map(found.length);
   for (const [name, docs] of found) {
@@ -449,7 +466,7 @@ function configGet(c: Client, argv: string[]): void {
 
 function configSet(c: Client, argv: string[]): void {
   if (argv.length % 2 !== 0) {
-    c.w.error(Err.wrongArity('config|set'));
+    c.w.error(Err.syntax); // an odd number of arguments: not name/value pairs
     return;
   }
   // Validation, atomicity and error texts live in Config.configSet (src/config/config.ts).
@@ -584,6 +601,10 @@ function monitor(c: Client): void {
 // SLOWLOG, LATENCY
 
 function slowlogGet(c: Client, argv: string[]): void {
+  if (argv.length > 3) {
+    c.w.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.slice(0, 128)}'. Try SLOWLOG HELP.`);
+    return;
+  }
   let count = 10;
   if (argv.length === 3) {
     const n = parseInt64(argv[2]!);
@@ -729,8 +750,8 @@ function latencyHelp(c: Client): void {
 
 /**
  * LOLWUT [VERSION v] [args...]: 7.0 prints "Redis ver. <version>"; VERSION 5 draws Georg Nees's
- * "Schotter" (random, so every call differs, as in Redis). VERSION 6 (Redis 6's skyline) is not
- * implemented and says so.
+ * "Schotter" in Braille, VERSION 6 an 8-bit city skyline in terminal colours. Both are random, so
+ * every call differs, as in Redis.
  */
 function lolwut(c: Client, argv: string[]): void {
   let version = REDIS_VERSION;
@@ -747,7 +768,7 @@ function lolwut(c: Client, argv: string[]): void {
   if ((version[0] === '5' && version[1] === '.' && version[2] !== '9') || (version[0] === '4' && version[1] === '.' && version[2] === '9')) {
     lolwut5(c, args);
   } else if ((version[0] === '6' && version[1] === '.' && version[2] !== '9') || (version[0] === '5' && version[1] === '.' && version[2] === '9')) {
-    c.w.error('ERR LOLWUT version 6 is not implemented by this server');
+    lolwut6(c, args);
   } else {
     c.w.verbatim(`Redis ver. ${REDIS_VERSION}\n`);
   }
@@ -775,6 +796,81 @@ function lolwut5(c: Client, args: string[]): void {
   }
   const canvas = drawSchotter(vals[0]!, vals[1]!, vals[2]!);
   c.w.verbatim(`${renderBraille(canvas)}\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. ${REDIS_VERSION}\n`);
+}
+
+/** lolwut6Command: [cols [rows]], clamped to 1..1000 like Redis. */
+function lolwut6(c: Client, args: string[]): void {
+  const dims = [80, 20];
+  for (let i = 0; i < 2 && i < args.length; i++) {
+    const n = parseInt64(args[i]!);
+    if (n === null) {
+      c.w.error(Err.notInteger);
+      return;
+    }
+    dims[i] = Math.min(Math.max(n, 1), 1000);
+  }
+  const cv: Canvas = { width: dims[0]!, height: dims[1]!, pixels: new Uint8Array(dims[0]! * dims[1]!).fill(3) };
+  drawSkyline(cv);
+  c.w.verbatim(
+    `${renderGrays(cv)}\nDedicated to the 8 bit game developers of past and present.\n` +
+      `Original 8 bit image from Plaguemon by hikikomori. Redis ver. ${REDIS_VERSION}\n`,
+  );
+}
+
+/** One building from the bottom row up: a narrower roof, optional random two-pixel windows. */
+function drawSkyscraper(cv: Canvas, xoff: number, width: number, height: number, windows: boolean, color: number): void {
+  const starty = cv.height - 1;
+  const endy = starty - height + 1;
+  for (let y = starty; y >= endy; y--) {
+    for (let x = xoff; x < xoff + width; x++) {
+      if (y === endy && (x <= xoff + 1 || x >= xoff + width - 2)) continue;
+      let col = color;
+      if (windows && x > xoff + 1 && x < xoff + width - 2 && y > endy + 1 && y < starty - 1) {
+        const relx = x - (xoff + 1);
+        const rely = y - (endy + 1);
+        // Windows are two pixels wide and one tall (terminal cells are not square).
+        if (Math.trunc(relx / 2) % 2 && rely % 2) {
+          do col = 1 + (rand() % 2);
+          while (col === color);
+          if (relx % 2) col = getPixel(cv, x - 1, y);
+        }
+      }
+      if (x >= 0 && x < cv.width && y >= 0 && y < cv.height) cv.pixels[x + y * cv.width] = col;
+    }
+  }
+}
+
+/** Two rows of window-less background buildings (lighter behind), then the foreground. */
+function drawSkyline(cv: Canvas): void {
+  const h = cv.height;
+  for (let color = 2; color >= 1; color--) {
+    for (let offset = -10; offset < cv.width; ) {
+      offset += rand() % 8;
+      const width = 10 + (rand() % 9);
+      const height = Math.trunc(h / 2) + Math.trunc((rand() % h) / (color === 2 ? 2 : 3));
+      drawSkyscraper(cv, offset, width, height, false, color);
+      offset += color === 2 ? Math.trunc(width / 2) : width + 1;
+    }
+  }
+  for (let offset = -10; offset < cv.width; ) {
+    offset += rand() % 8;
+    let width = 5 + (rand() % 14);
+    if (width % 4) width += width % 3;
+    const height = Math.trunc(h / 3) + Math.trunc((rand() % h) / 2);
+    drawSkyscraper(cv, offset, width, height, true, 0);
+    offset += width + 5;
+  }
+}
+
+/** Each pixel is a space in one of the four gray levels of a colour terminal. */
+function renderGrays(cv: Canvas): string {
+  const escapes = ['0;30;40m', '0;90;100m', '0;37;47m', '0;97;107m'];
+  let out = '';
+  for (let y = 0; y < cv.height; y++) {
+    for (let x = 0; x < cv.width; x++) out += `\x1b[${escapes[cv.pixels[x + y * cv.width]!] ?? escapes[0]} \x1b[0m`;
+    if (y !== cv.height - 1) out += '\n';
+  }
+  return out;
 }
 
 interface Canvas {

@@ -339,6 +339,11 @@ export class StreamFuzz {
         bytes = Buffer.concat([Buffer.from(m.fullresync, 'latin1'), Buffer.from(`$${rdb0.length}\r\n`), rdb0]);
         break;
     }
+    // Failures before the payload is complete must leave the current dataset alone (stale data
+    // is served, as Redis does); a zero-length or failed load flushes it, as Redis does.
+    const keepsData =
+      m.kind === 'len-long' || m.kind === 'eof-mismatch' || m.kind === 'truncated' || (m.kind === 'bad-header' && !m.header.startsWith('$\r') && !m.header.startsWith('$a'));
+    const before = keepsData ? await this.probe.digest() : '';
     await StreamFuzz.writePieces(conn, cut(bytes, cuts));
     if (closeAfter) {
       // Every byte sent reached the replica's temp file before the master goes away.
@@ -374,6 +379,7 @@ export class StreamFuzz {
       const dbsize = await this.probe.call('DBSIZE');
       assert.equal(typeof dbsize, 'number', `DBSIZE answered ${String(dbsize)}`);
       if (expectLog) assert.match(this.replica.log().slice(logFrom), expectLog);
+      if (keepsData) assert.equal(await this.probe.digest(), before, 'a failed transfer leaves the stale dataset in place');
     }
     this.count(`${m.kind}: ${outcome}`);
     await this.checkHealthy(192 * 1024);
