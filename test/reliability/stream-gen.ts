@@ -29,7 +29,7 @@ const hkey = fc.constantFrom('h:a', 'h:b');
 const setkey = fc.constantFrom('set:a', 'set:b');
 const zkey = fc.constantFrom('z:a', 'z:b');
 const ckey = fc.constantFrom('c:a', 'c:b');
-const anyKey = fc.oneof(skey, lkey, hkey, setkey, zkey, ckey);
+const anyKey = fc.oneof(skey, lkey, hkey, setkey, zkey, ckey, fc.constant('x:a'));
 
 const simple: fc.Arbitrary<string[]> = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(skey, value).map(([k, v]) => ['SET', k, v]) },
@@ -46,6 +46,12 @@ const simple: fc.Arbitrary<string[]> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(anyKey, fc.nat(1000000)).map(([k, t]) => ['PEXPIREAT', k, String(FAR + t)]) },
   { weight: 2, arbitrary: fc.integer({ min: 0, max: 3 }).map((d) => ['SELECT', String(d)]) },
   { weight: 1, arbitrary: fc.constant<string[]>(['PING']) },
+  // Whole-keyspace and cross-DB commands a master propagates as they are.
+  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })).map(([a, b]) => ['SWAPDB', String(a), String(b)]) },
+  { weight: 1, arbitrary: fc.tuple(anyKey, fc.integer({ min: 0, max: 3 })).map(([k, d]) => ['MOVE', k, String(d)]) },
+  { weight: 1, arbitrary: fc.tuple(skey, skey).map(([a, b]) => ['RENAME', a, b]) },
+  { weight: 1, arbitrary: fc.tuple(fc.nat(1000), fc.nat(3), member, value).map(([ms, seq, f, v]) => ['XADD', 'x:a', `${ms}-${seq}`, f || 'f', v]) },
+  { weight: 1, arbitrary: fc.constant<string[]>(['FLUSHDB']) },
   { weight: 1, arbitrary: fc.constant<string[]>(['REPLCONF', 'GETACK', '*']) },
 );
 
@@ -295,7 +301,7 @@ export const payloadMutation: fc.Arbitrary<PayloadMutation> = fc.record({
 export function flipRdb(rdb: Buffer, flips: [number, number][], crc: 'keep' | 'zero' | 'fix'): Buffer {
   const b = Buffer.from(rdb);
   const body = b.length - 8;
-  // The 9-byte header is left alone half of the time only by chance: flips land anywhere.
+  // Flips land anywhere in the body, the 9-byte header included (signature/version errors).
   for (const [p, v] of flips) b[p % body] = v;
   if (crc === 'zero') b.fill(0, body);
   if (crc === 'fix') b.writeBigUInt64LE(crc64(b.subarray(0, body)), body);
