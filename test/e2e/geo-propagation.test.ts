@@ -6,34 +6,25 @@
  */
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { Config } from '../../src/config/config.js';
-import { Server } from '../../src/server/server.js';
+import { InProcess } from '../helpers/in-process.js';
 import type { Client } from '../../src/net/client.js';
 
-let server: Server;
+let h: InProcess;
 let client: Client;
-let fed: string[][];
 
 beforeEach(() => {
-  server = new Server(new Config());
-  server.logger.level = 'nothing';
-  client = server.createClient(null);
-  fed = [];
-  server.propagator.localSinks.push({ feed: (_db, argv) => fed.push([...argv]) });
+  h = new InProcess();
+  client = h.client;
 });
 
+/** Runs a command; returns its raw reply. */
 function run(...argv: string[]): string {
-  server.dispatch(client, argv);
-  const out = client.w.take();
-  return out === null ? '' : Buffer.concat(out).toString('latin1');
+  return h.exec(client, argv);
 }
 
+/** Runs a command on the plain client and returns what it propagated. */
 function propagated(...argv: string[]): string[][] {
-  fed = [];
-  run(...argv);
-  const r = fed;
-  fed = [];
-  return r;
+  return h.propagated(...argv);
 }
 
 test('GEOADD propagates the ZADD it runs, with the options as sent', () => {
@@ -74,5 +65,5 @@ test('GEOADD inside MULTI/EXEC is wrapped as its ZADD', () => {
   run('geoadd', 'g', '1', '1', 'a');
   run('set', 'k', 'v');
   run('exec');
-  assert.deepEqual(fed, [['MULTI'], ['zadd', 'g', '3377822707026402', 'a'], ['set', 'k', 'v'], ['EXEC']]);
+  assert.deepEqual(h.fed, [['MULTI'], ['zadd', 'g', '3377822707026402', 'a'], ['set', 'k', 'v'], ['EXEC']]);
 });

@@ -8,69 +8,31 @@
  */
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
-import { Config } from '../../src/config/config.js';
-import { Server } from '../../src/server/server.js';
+import type { Server } from '../../src/server/server.js';
+import { InProcess } from '../helpers/in-process.js';
 import type { Client } from '../../src/net/client.js';
 
+let h: InProcess;
 let server: Server;
 let client: Client;
-let fed: string[][];
 
 beforeEach(() => {
-  server = new Server(new Config());
-  server.logger.level = 'nothing';
-  client = server.createClient(null);
-  fed = [];
-  server.propagator.localSinks.push({ feed: (_db, argv) => fed.push([...argv]) });
+  h = new InProcess();
+  server = h.server;
+  client = h.client;
 });
 
 function run(c: Client, ...argv: string[]): string {
-  server.dispatch(c, argv);
-  const out = c.w.take();
-  return out === null ? '' : Buffer.concat(out).toString('latin1');
+  return h.exec(c, argv);
 }
 
 /** Runs a command on the plain client and returns what it propagated. */
 function propagated(...argv: string[]): string[][] {
-  fed = [];
-  run(client, ...argv);
-  const r = fed;
-  fed = [];
-  return r;
+  return h.propagated(...argv);
 }
 
-/** A client with a stub socket, so that it may block; `output()` returns what it was sent. */
 function socketClient(): { c: Client; output: () => string } {
-  const written: Buffer[] = [];
-  const sock = new EventEmitter() as unknown as Socket & Record<string, unknown>;
-  Object.assign(sock, {
-    remoteAddress: '127.0.0.1',
-    remotePort: 1,
-    localAddress: '127.0.0.1',
-    localPort: 2,
-    writableLength: 0,
-    write: (b: Buffer) => {
-      written.push(Buffer.from(b));
-      return true;
-    },
-    cork: () => {},
-    uncork: () => {},
-    destroy: () => {},
-    end: () => {},
-    pause: () => {},
-    resume: () => {},
-  });
-  const c = server.createClient(sock);
-  return {
-    c,
-    output: () => {
-      const s = Buffer.concat(written).toString('latin1');
-      written.length = 0;
-      return s;
-    },
-  };
+  return h.socketClient();
 }
 
 test('LPOP/RPOP with count pass unchanged; no-ops are not propagated', () => {
@@ -135,9 +97,9 @@ test('a push inside MULTI serves waiters after EXEC; BLMOVE targets wake their o
   run(client, 'multi');
   run(client, 'rpush', 'src', 'x');
   run(client, 'rpush', 'other', 'y');
-  fed = [];
+  h.fed = [];
   run(client, 'exec');
-  assert.deepEqual(fed, [
+  assert.deepEqual(h.fed, [
     ['MULTI'],
     ['rpush', 'src', 'x'],
     ['rpush', 'other', 'y'],
@@ -234,9 +196,9 @@ test('SWAPDB makes keys waited on ready when the incoming database has them', ()
   run(client, 'select', '1');
   run(client, 'rpush', 'k', 'from-db1');
   assert.equal(server.blocking.blockedClients, 1);
-  fed = [];
+  h.fed = [];
   run(client, 'swapdb', '0', '1');
   assert.equal(a.output(), '*2\r\n$1\r\nk\r\n$8\r\nfrom-db1\r\n');
-  assert.deepEqual(fed.at(-1), ['LPOP', 'k']);
+  assert.deepEqual(h.fed.at(-1), ['LPOP', 'k']);
   run(client, 'select', '0');
 });

@@ -6,36 +6,28 @@
  */
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { Config } from '../../src/config/config.js';
-import { Server } from '../../src/server/server.js';
+import type { Server } from '../../src/server/server.js';
+import { InProcess } from '../helpers/in-process.js';
 import type { Client } from '../../src/net/client.js';
 
+let h: InProcess;
 let server: Server;
 let client: Client;
-let fed: string[][];
 
 beforeEach(() => {
-  server = new Server(new Config());
-  server.logger.level = 'nothing';
-  client = server.createClient(null);
-  fed = [];
-  server.propagator.localSinks.push({ feed: (_db, argv) => fed.push([...argv]) });
+  h = new InProcess();
+  server = h.server;
+  client = h.client;
 });
 
 /** Runs a command; returns its raw reply. */
 function run(...argv: string[]): string {
-  server.dispatch(client, argv);
-  const out = client.w.take();
-  return out === null ? '' : Buffer.concat(out).toString('latin1');
+  return h.exec(client, argv);
 }
 
-/** Runs a command and returns what it propagated (and clears the record). */
+/** Runs a command on the plain client and returns what it propagated. */
 function propagated(...argv: string[]): string[][] {
-  fed = [];
-  run(...argv);
-  const r = fed;
-  fed = [];
-  return r;
+  return h.propagated(...argv);
 }
 
 function now(): number {

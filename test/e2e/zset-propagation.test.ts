@@ -7,68 +7,31 @@
  */
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
-import { Config } from '../../src/config/config.js';
-import { Server } from '../../src/server/server.js';
+import type { Server } from '../../src/server/server.js';
+import { InProcess } from '../helpers/in-process.js';
 import type { Client } from '../../src/net/client.js';
 
+let h: InProcess;
 let server: Server;
 let client: Client;
-let fed: string[][];
 
 beforeEach(() => {
-  server = new Server(new Config());
-  server.logger.level = 'nothing';
-  client = server.createClient(null);
-  fed = [];
-  server.propagator.localSinks.push({ feed: (_db, argv) => fed.push([...argv]) });
+  h = new InProcess();
+  server = h.server;
+  client = h.client;
 });
 
 function run(c: Client, ...argv: string[]): string {
-  server.dispatch(c, argv);
-  const out = c.w.take();
-  return out === null ? '' : Buffer.concat(out).toString('latin1');
+  return h.exec(c, argv);
 }
 
+/** Runs a command on the plain client and returns what it propagated. */
 function propagated(...argv: string[]): string[][] {
-  fed = [];
-  run(client, ...argv);
-  const r = fed;
-  fed = [];
-  return r;
+  return h.propagated(...argv);
 }
 
-/** A client with a stub socket, so that it may block; `output()` returns what it was sent. */
 function socketClient(): { c: Client; output: () => string } {
-  const written: Buffer[] = [];
-  const sock = new EventEmitter() as unknown as Socket & Record<string, unknown>;
-  Object.assign(sock, {
-    remoteAddress: '127.0.0.1',
-    remotePort: 1,
-    localAddress: '127.0.0.1',
-    localPort: 2,
-    writableLength: 0,
-    write: (b: Buffer) => {
-      written.push(Buffer.from(b));
-      return true;
-    },
-    cork: () => {},
-    uncork: () => {},
-    destroy: () => {},
-    end: () => {},
-    pause: () => {},
-    resume: () => {},
-  });
-  const c = server.createClient(sock);
-  return {
-    c,
-    output: () => {
-      const s = Buffer.concat(written).toString('latin1');
-      written.length = 0;
-      return s;
-    },
-  };
+  return h.socketClient();
 }
 
 test('zset writes pass unchanged; no-ops are not propagated', () => {
