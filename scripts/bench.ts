@@ -178,6 +178,7 @@ type Reply = string | number | null | Error | Reply[];
 class Conn {
   private buf: Buffer = Buffer.alloc(0);
   private waiting: ((r: Reply) => void)[] = [];
+  private closed = false;
 
   private constructor(private readonly sock: net.Socket) {
     sock.on('data', (d: Buffer) => {
@@ -190,6 +191,11 @@ class Conn {
       }
     });
     sock.on('error', () => {});
+    // A server that died must fail the waits on it (as error replies), not hang the bench.
+    sock.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiting.splice(0)) w(new Error('connection closed'));
+    });
   }
 
   static open(port: number): Promise<Conn> {
@@ -204,6 +210,7 @@ class Conn {
 
   cmd(...args: string[]): Promise<Reply> {
     return new Promise((resolve) => {
+      if (this.closed) return resolve(new Error('connection closed'));
       this.waiting.push(resolve);
       this.sock.write(resp(...args));
     });
@@ -211,6 +218,7 @@ class Conn {
 
   /** Sends a pre-encoded pipeline of `count` commands and waits for all replies. */
   async pipeline(payload: string, count: number): Promise<void> {
+    if (this.closed) throw new Error('connection closed');
     const all: Promise<Reply>[] = [];
     for (let i = 0; i < count; i++) all.push(new Promise((resolve) => this.waiting.push(resolve)));
     this.sock.write(payload);
@@ -344,8 +352,8 @@ async function throughput(): Promise<unknown> {
     const cpuRatios: number[] = [];
     const perTest: Record<string, unknown> = {};
     try {
-      // Warm-up: lets V8 optimise the hot path before anything is measured.
-      for (const srv of [ref, mirra]) await runBenchmark(srv, 'set,get', P, requests / 5);
+      // Warm-up: lets V8 optimise every command's path before anything is measured.
+      for (const srv of [ref, mirra]) await runBenchmark(srv, TESTS.join(','), P, Math.ceil(requests / 10));
       for (const t of TESTS) {
         const r: BenchResult[] = [];
         const m: BenchResult[] = [];

@@ -37,7 +37,12 @@ function putDecimal(buf: Buffer, n: number, p: number): number {
   let digits = 1;
   for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
   let q = p + digits;
-  for (let x = n; q > p; x = Math.floor(x / 10)) buf[--q] = 48 + (x % 10);
+  if (n <= 0x7fffffff) {
+    // Small integer arithmetic where it fits: cheaper than double division.
+    for (let x = n | 0; q > p; x = (x / 10) | 0) buf[--q] = 48 + (x % 10);
+  } else {
+    for (let x = n; q > p; x = Math.floor(x / 10)) buf[--q] = 48 + (x % 10);
+  }
   return p + digits;
 }
 
