@@ -7,71 +7,27 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { Redis } from 'ioredis';
-import { hasRedis, startMirra, startRedis, type ServerHandle } from '../helpers/servers.js';
-import { waitFor } from '../helpers/wait.js';
+import { hasRedis } from '../helpers/servers.js';
+import { AofPair, commandsOf } from '../helpers/aof-compare.js';
 
 const skip = !hasRedis() && 'redis-server is not installed';
-const AOF_ARGS = ['--appendonly', 'yes', '--appendfsync', 'always'];
 
-let mirra: ServerHandle;
-let redis: ServerHandle;
-let m: Redis;
-let r: Redis;
+let pair: AofPair;
+let m: AofPair['m'];
+let r: AofPair['r'];
 
 before(async () => {
   if (skip) return;
-  [mirra, redis] = await Promise.all([startMirra({ args: AOF_ARGS }), startRedis({ args: AOF_ARGS })]);
-  m = new Redis(mirra.port, '127.0.0.1');
-  r = new Redis(redis.port, '127.0.0.1');
+  pair = await AofPair.start();
+  ({ m, r } = pair);
 });
 after(async () => {
   if (skip) return;
-  m.disconnect();
-  r.disconnect();
-  await Promise.all([mirra.stop(), redis.stop()]);
+  await pair.stop();
 });
 
-function incrAof(h: ServerHandle): string {
-  const file = path.join(h.dir, 'appendonlydir', 'appendonly.aof.1.incr.aof');
-  return fs.existsSync(file) ? fs.readFileSync(file).toString('latin1') : '';
-}
-
-/** Runs the commands on both servers (errors are replies too) and returns both AOF streams. */
-async function runBoth(commands: (string | Buffer)[][], marker: string): Promise<[string, string]> {
-  for (const argv of commands) {
-    const [name, ...args] = argv;
-    const [a, b] = await Promise.all(
-      [m, r].map((c) => c.callBuffer(name as string, ...args).then(String, (e: Error) => `ERR:${e.message}`)),
-    );
-    assert.equal(a, b, `reply of ${argv.join(' ')}`);
-  }
-  for (const c of [m, r]) await c.set(marker, '1');
-  const end = `$${marker.length}\r\n${marker}\r\n$1\r\n1\r\n`;
-  await waitFor(() => incrAof(mirra).endsWith(end) && incrAof(redis).endsWith(end), 'both AOFs flushed');
-  return [incrAof(mirra), incrAof(redis)];
-}
-
-/** The commands of an AOF stream, as readable lines. */
-function commandsOf(aof: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i < aof.length) {
-    const nl = aof.indexOf('\r\n', i);
-    const n = Number(aof.slice(i + 1, nl));
-    i = nl + 2;
-    const args: string[] = [];
-    for (let k = 0; k < n; k++) {
-      const l = aof.indexOf('\r\n', i);
-      const len = Number(aof.slice(i + 1, l));
-      args.push(aof.slice(l + 2, l + 2 + len));
-      i = l + 2 + len + 2;
-    }
-    out.push(args.join(' '));
-  }
-  return out;
+function runBoth(commands: (string | Buffer)[][], marker: string): Promise<[string, string]> {
+  return pair.runBoth(commands, marker);
 }
 
 test('PFADD / PFCOUNT / PFMERGE / PFDEBUG propagate exactly what redis-server propagates', { skip }, async () => {
