@@ -40,6 +40,9 @@ const QUICK = flag('quick');
 const PARTS = opt('parts', 'throughput,memory,fullsync,psync,lag').split(',');
 const COMPARE = opt('compare', '');
 const MIRRA = opt('mirra', MIRRA_BIN);
+/** Extra node options for the measured Mirra and for the --compare build (e.g. GC settings). */
+const MIRRA_NODE_FLAGS = opt('mirra-node-flags', '').split(' ').filter(Boolean);
+const COMPARE_NODE_FLAGS = opt('compare-node-flags', '').split(' ').filter(Boolean);
 const REF = COMPARE ? 'before' : 'redis';
 const ALL_TESTS = ['ping_inline', 'ping_mbulk', 'set', 'get', 'incr', 'lpush', 'rpop', 'sadd', 'hset', 'zadd', 'lrange_100'];
 const TESTS = opt('tests', ALL_TESTS.join(',')).split(',');
@@ -124,7 +127,7 @@ async function launch(kind: Srv['kind'], extra: string[] = []): Promise<Srv> {
   const logfile = path.join(dir, 'server.log');
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--logfile', logfile, '--save', '', ...extra];
   const proc =
-    kind === 'redis' ? spawn('redis-server', args, { stdio: 'ignore' }) : spawn(process.execPath, [kind === 'before' ? COMPARE : MIRRA, ...args], { stdio: 'ignore' });
+    kind === 'redis' ? spawn('redis-server', args, { stdio: 'ignore' }) : spawn(process.execPath, kind === 'before' ? [...COMPARE_NODE_FLAGS, COMPARE, ...args] : [...MIRRA_NODE_FLAGS, MIRRA, ...args], { stdio: 'ignore' });
   live.add(proc);
   const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
   const log = (): string => (fs.existsSync(logfile) ? fs.readFileSync(logfile, 'utf8') : '');

@@ -270,7 +270,7 @@ function debugObject(c: Client, key: string): void {
     encoding = v.encoding;
   }
   const now = db.lruClock();
-  const lru = db.lru.get(key) ?? now;
+  const lru = db.lruOf(key) ?? now;
   const idle = now >= lru ? now - lru : now + (0xffffff - lru);
   let extra = '';
   if (typeof v !== 'string' && v.type === 'list') {

@@ -197,8 +197,8 @@ function hlenCommand(c: Client, argv: string[]): void {
 function hstrlenCommand(c: Client, argv: string[]): void {
   const h = readTyped<HashValue>(c, argv[1]!, 'hash');
   if (h === null) return;
-  const v = h?.get(argv[2]!);
-  c.w.int(v === undefined ? 0 : v.length);
+  const n = h === undefined ? -1 : h.valueLength(argv[2]!);
+  c.w.int(n < 0 ? 0 : n);
 }
 
 function hexistsCommand(c: Client, argv: string[]): void {

@@ -391,7 +391,7 @@ function objectIdletime(c: Client, argv: string[]): void {
   }
   // estimateObjectIdleTime: LRU clock difference, with the 24-bit clock's wrap-around.
   const db = c.db;
-  const last = db.lru.get(key) ?? db.lruClock();
+  const last = db.lruOf(key) ?? db.lruClock();
   const now = db.lruClock();
   c.w.int(now >= last ? now - last : now + (0xffffff - last));
 }

@@ -2,9 +2,10 @@
  * The hash value type.
  *
  * Two representations, mirroring Redis's two encodings (OBJECT ENCODING reports them):
- *  - 'listpack': a Map in insertion order. Redis's listpack keeps fields in insertion order and
- *    deletes without reordering, which a Map does too, so HGETALL/HKEYS/HSCAN answer in exactly
- *    Redis's order while the hash is small.
+ *  - 'listpack': one packed string (packed.ts) holding field, value, field, value … in insertion
+ *    order. Redis's listpack keeps fields in insertion order and updates/deletes in place, and
+ *    so does this, so HGETALL/HKEYS/HSCAN answer in exactly Redis's order while the hash is
+ *    small. Lookups are linear scans, as in Redis; a small hash costs one object and one string.
  *  - 'hashtable': dense arrays of fields and values plus a field → slot Map; a delete moves the
  *    last entry into the hole. This gives O(1) random access for HRANDFIELD (a Map has none) and
  *    a stable cursor for HSCAN (see scan()). Order is arbitrary, as in Redis's dict.
@@ -12,61 +13,120 @@
  * field/value longer than hash-max-listpack-value, and never converts back (Redis 7.0).
  */
 import type { Config } from '../config/config.js';
+import { copyElementAt, elementAt, equalsAt, lenAt, packed, skip, splice } from './packed.js';
 
 export type HashEncoding = 'listpack' | 'hashtable';
 
+/** The 'hashtable' representation. */
+class HashTable {
+  constructor(
+    readonly slots: Map<string, number>,
+    readonly fields: string[],
+    readonly vals: string[],
+  ) {}
+}
+
 export class HashValue {
-  readonly type = 'hash' as const;
-  encoding: HashEncoding = 'listpack';
-  /** listpack representation (null once converted). */
-  private lp: Map<string, string> | null = new Map();
-  /** hashtable representation. */
-  private slots: Map<string, number> | null = null;
-  private fields: string[] = [];
-  private vals: string[] = [];
+  /** The listpack as a packed string, or the hashtable. One field keeps small hashes small. */
+  private d: string | HashTable = '';
+  /** Field count of the listpack (a walk would be linear); unused for the hashtable. */
+  private n = 0;
+  /** Redis's robj.lru for this value (see Db.lru); strings keep theirs in Db.lru. */
+  lru = 0;
+
+  get type(): 'hash' {
+    return 'hash';
+  }
+
+  get encoding(): HashEncoding {
+    return typeof this.d === 'string' ? 'listpack' : 'hashtable';
+  }
 
   /** An independent copy with the same encoding (COPY). */
   dup(): HashValue {
     const h = new HashValue();
-    h.encoding = this.encoding;
-    h.lp = this.lp === null ? null : new Map(this.lp);
-    h.slots = this.slots === null ? null : new Map(this.slots);
-    h.fields = [...this.fields];
-    h.vals = [...this.vals];
+    const d = this.d;
+    h.d = typeof d === 'string' ? d : new HashTable(new Map(d.slots), [...d.fields], [...d.vals]);
+    h.n = this.n;
     return h;
   }
 
   /** Builds a hash (RDB/AOF loaders, DUMP/RESTORE) with the encoding Redis would pick. */
   static from(entries: Iterable<[string, string]>, cfg: Config): HashValue {
     const h = new HashValue();
+    if (Array.isArray(entries) && h.packAll(entries as [string, string][], cfg)) return h;
     for (const [f, v] of entries) h.set(f, v, cfg);
     return h;
   }
 
+  /**
+   * Loader fast path: packs a whole listpack-sized list of entries in one pass instead of one
+   * string rebuild per field. Returns false (and changes nothing) when the entries need the
+   * hashtable or repeat a field; `from` then takes the general path, which keeps the last value.
+   */
+  private packAll(entries: readonly [string, string][], cfg: Config): boolean {
+    const n = entries.length;
+    if (n > cfg.int('hash-max-listpack-entries')) return false;
+    const max = cfg.int('hash-max-listpack-value');
+    const seen = n > 16 ? new Set<string>() : null;
+    for (let i = 0; i < n; i++) {
+      const [f, v] = entries[i]!;
+      if (f.length > max || v.length > max) return false;
+      if (seen !== null) {
+        if (seen.has(f)) return false;
+        seen.add(f);
+      } else for (let j = 0; j < i; j++) if (entries[j]![0] === f) return false;
+    }
+    const b = packed.begin();
+    for (let i = 0; i < n; i++) b.element(entries[i]![0]).element(entries[i]![1]);
+    this.d = b.finish();
+    this.n = n;
+    return true;
+  }
+
   get size(): number {
-    return this.lp !== null ? this.lp.size : this.fields.length;
+    const d = this.d;
+    return typeof d === 'string' ? this.n : d.fields.length;
   }
 
   *entries(): IterableIterator<[string, string]> {
-    if (this.lp !== null) {
-      yield* this.lp.entries();
+    const d = this.d;
+    if (typeof d === 'string') {
+      for (let pos = 0; pos < d.length; ) {
+        const f = elementAt(d, pos);
+        pos = skip(d, pos);
+        const v = elementAt(d, pos);
+        pos = skip(d, pos);
+        yield [f, v];
+      }
       return;
     }
-    for (let i = 0; i < this.fields.length; i++) yield [this.fields[i]!, this.vals[i]!];
+    for (let i = 0; i < d.fields.length; i++) yield [d.fields[i]!, d.vals[i]!];
   }
 
   *keys(): IterableIterator<string> {
     for (const [f] of this.entries()) yield f;
   }
 
+  /** Offset of the field's prefix in the listpack, or -1. */
+  private find(p: string, field: string): number {
+    for (let pos = 0; pos < p.length; pos = skip(p, skip(p, pos))) if (equalsAt(p, pos, field)) return pos;
+    return -1;
+  }
+
   get(field: string): string | undefined {
-    if (this.lp !== null) return this.lp.get(field);
-    const i = this.slots!.get(field);
-    return i === undefined ? undefined : this.vals[i];
+    const d = this.d;
+    if (typeof d === 'string') {
+      const pos = this.find(d, field);
+      return pos < 0 ? undefined : elementAt(d, skip(d, pos));
+    }
+    const i = d.slots.get(field);
+    return i === undefined ? undefined : d.vals[i];
   }
 
   has(field: string): boolean {
-    return this.lp !== null ? this.lp.has(field) : this.slots!.has(field);
+    const d = this.d;
+    return typeof d === 'string' ? this.find(d, field) >= 0 : d.slots.has(field);
   }
 
   /**
@@ -74,7 +134,7 @@ export class HashValue {
    * (fields and values of HSET/HMSET/HSETNX) is longer than hash-max-listpack-value.
    */
   tryConversion(args: readonly string[], start: number, end: number, cfg: Config): void {
-    if (this.lp === null) return;
+    if (typeof this.d !== 'string') return;
     const max = cfg.int('hash-max-listpack-value');
     for (let i = start; i <= end; i++) {
       if (args[i]!.length > max) {
@@ -89,57 +149,85 @@ export class HashValue {
    * listpack, and afterwards when the hash has too many fields. Returns true if it was new.
    */
   set(field: string, value: string, cfg: Config): boolean {
-    if (this.lp !== null) {
+    if (typeof this.d === 'string') {
       const max = cfg.int('hash-max-listpack-value');
       if (field.length > max || value.length > max) this.convert();
     }
-    if (this.lp !== null) {
-      const isNew = !this.lp.has(field);
-      this.lp.set(field, value);
-      if (isNew && this.lp.size > cfg.int('hash-max-listpack-entries')) this.convert();
-      return isNew;
+    const d = this.d;
+    if (typeof d === 'string') {
+      const pos = this.find(d, field);
+      if (pos >= 0) {
+        const vpos = skip(d, pos);
+        // Same value: nothing to rebuild (the bytes would be identical).
+        if (!equalsAt(d, vpos, value)) this.d = splice(d, vpos, skip(d, vpos), packed.begin().element(value).finish());
+        return false;
+      }
+      this.d = packed.begin().range(d, 0, d.length).element(field).element(value).finish();
+      this.n++;
+      if (this.n > cfg.int('hash-max-listpack-entries')) this.convert();
+      return true;
     }
-    const i = this.slots!.get(field);
+    const i = d.slots.get(field);
     if (i !== undefined) {
-      this.vals[i] = value;
+      d.vals[i] = value;
       return false;
     }
-    this.slots!.set(field, this.fields.length);
-    this.fields.push(field);
-    this.vals.push(value);
+    d.slots.set(field, d.fields.length);
+    d.fields.push(field);
+    d.vals.push(value);
     return true;
   }
 
   /** Removes a field; returns whether it existed. */
   delete(field: string): boolean {
-    if (this.lp !== null) return this.lp.delete(field);
-    const slots = this.slots!;
+    const d = this.d;
+    if (typeof d === 'string') {
+      const pos = this.find(d, field);
+      if (pos < 0) return false;
+      this.d = splice(d, pos, skip(d, skip(d, pos)), '');
+      this.n--;
+      return true;
+    }
+    const slots = d.slots;
     const i = slots.get(field);
     if (i === undefined) return false;
     slots.delete(field);
-    const last = this.fields.length - 1;
+    const last = d.fields.length - 1;
     if (i !== last) {
-      const lf = this.fields[last]!;
-      this.fields[i] = lf;
-      this.vals[i] = this.vals[last]!;
+      const lf = d.fields[last]!;
+      d.fields[i] = lf;
+      d.vals[i] = d.vals[last]!;
       slots.set(lf, i);
     }
-    this.fields.pop();
-    this.vals.pop();
+    d.fields.pop();
+    d.vals.pop();
     return true;
   }
 
   /** The entry at position i of the iteration order (0 <= i < size). O(1) for hashtable. */
   entryAt(i: number): [string, string] {
-    if (this.lp === null) return [this.fields[i]!, this.vals[i]!];
-    let k = 0;
-    for (const e of this.lp) if (k++ === i) return e;
-    throw new RangeError('hash entry index out of range');
+    const d = this.d;
+    if (typeof d !== 'string') return [d.fields[i]!, d.vals[i]!];
+    if (i < 0 || i >= this.n) throw new RangeError('hash entry index out of range');
+    let pos = 0;
+    for (let k = 0; k < i; k++) pos = skip(d, skip(d, pos));
+    return [elementAt(d, pos), elementAt(d, skip(d, pos))];
   }
 
   /** A uniformly random entry (the hash must not be empty). */
   randomEntry(): [string, string] {
     return this.entryAt(Math.floor(Math.random() * this.size));
+  }
+
+  /** Length of a field's value without copying it (HSTRLEN), or -1 when absent. */
+  valueLength(field: string): number {
+    const d = this.d;
+    if (typeof d !== 'string') {
+      const i = d.slots.get(field);
+      return i === undefined ? -1 : d.vals[i]!.length;
+    }
+    const pos = this.find(d, field);
+    return pos < 0 ? -1 : lenAt(d, skip(d, pos));
   }
 
   /**
@@ -150,27 +238,29 @@ export class HashValue {
    * land above the cursor. Cursor value = next slot + 1; 0 means done.
    */
   scan(cursor: number, count: number, fn: (field: string, value: string) => void): number {
-    let p = cursor === 0 ? this.fields.length - 1 : Math.min(cursor - 1, this.fields.length - 1);
-    for (let n = 0; n < count && p >= 0; n++, p--) fn(this.fields[p]!, this.vals[p]!);
+    const d = this.d;
+    if (typeof d === 'string') throw new Error('HSCAN steps only over a hashtable');
+    let p = cursor === 0 ? d.fields.length - 1 : Math.min(cursor - 1, d.fields.length - 1);
+    for (let n = 0; n < count && p >= 0; n++, p--) fn(d.fields[p]!, d.vals[p]!);
     return p < 0 ? 0 : p + 1;
   }
 
   private convert(): void {
-    const lp = this.lp!;
+    const p = this.d as string;
     const slots = new Map<string, number>();
-    const fields: string[] = new Array<string>(lp.size);
-    const vals: string[] = new Array<string>(lp.size);
+    const fields = new Array<string>(this.n);
+    const vals = new Array<string>(this.n);
     let i = 0;
-    for (const [f, v] of lp) {
+    for (let pos = 0; pos < p.length; i++) {
+      const f = copyElementAt(p, pos);
+      pos = skip(p, pos);
+      const v = copyElementAt(p, pos);
+      pos = skip(p, pos);
       slots.set(f, i);
       fields[i] = f;
       vals[i] = v;
-      i++;
     }
-    this.slots = slots;
-    this.fields = fields;
-    this.vals = vals;
-    this.lp = null;
-    this.encoding = 'hashtable';
+    this.d = new HashTable(slots, fields, vals);
+    this.n = 0;
   }
 }

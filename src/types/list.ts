@@ -27,6 +27,8 @@ export class ListValue {
   readonly type = 'list' as const;
   /** What OBJECT ENCODING reports (Redis 7.0: always quicklist). */
   readonly encoding = 'quicklist' as const;
+  /** Redis's robj.lru for this value (see Db.lru); strings keep theirs in Db.lru. */
+  lru = 0;
   /** Ring of chunks; `dir[(dirHead + k) & dirMask]` is the k-th chunk in use. */
   private dir: string[][];
   private dirMask: number;

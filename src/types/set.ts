@@ -10,10 +10,15 @@
  *    member into the hole. O(1) add/remove/random member (SPOP, SRANDMEMBER) and a stable
  *    SSCAN cursor. Iteration order is arbitrary, as in Redis's dict — and differs from it, so
  *    clients (and differential tests) must not rely on the order of a hashtable set's replies.
+ *    While a hashtable set is small (PACKED_MAX_MEMBERS, PACKED_MAX_BYTES) the same member
+ *    sequence is kept in one packed string (packed.ts) with no Map: membership is a short
+ *    linear scan, and a 4-member set costs ~70 bytes instead of ~450. The member order and
+ *    the removal rule are the same in both forms, so nothing observable depends on the form.
  * Conversion to 'hashtable' is one-way, as in Redis.
  */
 import type { Config } from '../config/config.js';
 import { parseInt64Big } from '../util/numbers.js';
+import { copyElementAt, elementAt, equalsAt, packed, skip } from './packed.js';
 
 export type SetEncoding = 'intset' | 'hashtable';
 
@@ -47,114 +52,181 @@ function compareInts(a: string, b: string): number {
   return an ? -r : r;
 }
 
+/** A small hashtable set stays packed up to this many members … */
+const PACKED_MAX_MEMBERS = 32;
+/** … and this many bytes of packed string (each add rewrites the string). */
+const PACKED_MAX_BYTES = 2048;
+
+/** The big 'hashtable' representation. */
+class SetTable {
+  constructor(
+    readonly slots: Map<string, number>,
+    readonly items: string[],
+  ) {}
+}
+
+/** intset: ascending canonical integers; hashtable: members packed in slot order while small, else SetTable. */
+type SetData = string[] | string | SetTable;
+
 export class SetValue {
-  readonly type = 'set' as const;
-  encoding: SetEncoding;
-  /** intset representation: ascending canonical integers (null once converted). */
-  private ints: string[] | null;
-  /** hashtable representation. */
-  private slots: Map<string, number> | null;
-  private items: string[];
+  private d: SetData;
+  /** Member count of the packed form (a walk would be linear). */
+  private n = 0;
+  /** Redis's robj.lru for this value (see Db.lru); strings keep theirs in Db.lru. */
+  lru = 0;
 
   /** An empty set in the encoding Redis's setTypeCreate picks for its first member. */
   constructor(firstMember?: string) {
-    if (firstMember === undefined || isIntsetMember(firstMember)) {
-      this.encoding = 'intset';
-      this.ints = [];
-      this.slots = null;
-      this.items = [];
-    } else {
-      this.encoding = 'hashtable';
-      this.ints = null;
-      this.slots = new Map();
-      this.items = [];
-    }
+    this.d = firstMember === undefined || isIntsetMember(firstMember) ? [] : '';
+  }
+
+  get type(): 'set' {
+    return 'set';
+  }
+
+  get encoding(): SetEncoding {
+    return Array.isArray(this.d) ? 'intset' : 'hashtable';
   }
 
   /** An independent copy with the same encoding (COPY). */
   dup(): SetValue {
     const s = new SetValue();
-    s.encoding = this.encoding;
-    s.ints = this.ints === null ? null : [...this.ints];
-    s.slots = this.slots === null ? null : new Map(this.slots);
-    s.items = [...this.items];
+    const d = this.d;
+    if (Array.isArray(d)) s.d = [...d];
+    else if (typeof d === 'string') {
+      s.d = d;
+      s.n = this.n;
+    } else s.d = new SetTable(new Map(d.slots), [...d.items]);
     return s;
   }
 
   /** Builds a set (RDB/AOF loaders, DUMP/RESTORE, SPOP remainder) with Redis's encoding rule. */
   static from(members: Iterable<string>, cfg: Config): SetValue {
+    if (Array.isArray(members)) {
+      const fast = SetValue.packAll(members as string[]);
+      if (fast !== null) return fast;
+    }
     const s = new SetValue();
     for (const m of members) s.add(m, cfg);
     return s;
   }
 
+  /**
+   * Loader fast path for a small set that is not an intset (its first member is not an
+   * integer, so Redis's setTypeCreate picks a hashtable): packs it in one pass. Returns null
+   * when `from` must take the general path (an intset, too big, or a repeated member).
+   */
+  private static packAll(members: readonly string[]): SetValue | null {
+    const n = members.length;
+    if (n === 0 || n > PACKED_MAX_MEMBERS || isIntsetMember(members[0]!)) return null;
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const m = members[i]!;
+      bytes += m.length + 1;
+      for (let j = 0; j < i; j++) if (members[j] === m) return null;
+    }
+    if (bytes >= PACKED_MAX_BYTES) return null;
+    const b = packed.begin();
+    for (let i = 0; i < n; i++) b.element(members[i]!);
+    const s = new SetValue(members[0]);
+    s.d = b.finish();
+    s.n = n;
+    return s;
+  }
+
   get size(): number {
-    return this.ints !== null ? this.ints.length : this.items.length;
+    const d = this.d;
+    if (Array.isArray(d)) return d.length;
+    return typeof d === 'string' ? this.n : d.items.length;
   }
 
   /** Members: ascending numeric order for an intset, slot order for a hashtable. */
   members(): Iterable<string> {
-    return this.ints !== null ? this.ints : this.items;
+    const d = this.d;
+    if (Array.isArray(d)) return d;
+    return typeof d === 'string' ? packedMembers(d) : d.items;
   }
 
   /** Members as an array the caller must not modify. */
   memberArray(): readonly string[] {
-    return this.ints !== null ? this.ints : this.items;
+    const d = this.d;
+    if (Array.isArray(d)) return d;
+    return typeof d === 'string' ? [...packedMembers(d)] : d.items;
   }
 
   has(m: string): boolean {
-    if (this.ints !== null) return this.intIndex(m) >= 0;
-    return this.slots!.has(m);
+    const d = this.d;
+    if (Array.isArray(d)) return intIndex(d, m) >= 0;
+    return typeof d === 'string' ? findPacked(d, m) >= 0 : d.slots.has(m);
   }
 
   /** Adds a member (setTypeAdd); returns true if it was new. */
   add(m: string, cfg: Config): boolean {
-    const ints = this.ints;
-    if (ints !== null) {
+    let d = this.d;
+    if (Array.isArray(d)) {
       if (isIntsetMember(m)) {
-        const i = this.intIndex(m);
+        const i = intIndex(d, m);
         if (i >= 0) return false;
-        ints.splice(-i - 1, 0, m);
-        if (ints.length > cfg.int('set-max-intset-entries')) this.convert();
+        d.splice(-i - 1, 0, m);
+        if (d.length > cfg.int('set-max-intset-entries')) this.convert();
         return true;
       }
       this.convert();
+      d = this.d;
     }
-    const slots = this.slots!;
-    if (slots.has(m)) return false;
-    slots.set(m, this.items.length);
-    this.items.push(m);
+    if (typeof d === 'string') {
+      if (findPacked(d, m) >= 0) return false;
+      if (this.n < PACKED_MAX_MEMBERS && d.length + m.length < PACKED_MAX_BYTES) {
+        this.d = packed.begin().range(d, 0, d.length).element(m).finish();
+        this.n++;
+        return true;
+      }
+      d = this.unpack(d);
+    }
+    const t = d as SetTable;
+    if (t.slots.has(m)) return false;
+    t.slots.set(m, t.items.length);
+    t.items.push(m);
     return true;
   }
 
   /** Removes a member; returns whether it was there. */
   delete(m: string): boolean {
-    const ints = this.ints;
-    if (ints !== null) {
-      const i = this.intIndex(m);
+    const d = this.d;
+    if (Array.isArray(d)) {
+      const i = intIndex(d, m);
       if (i < 0) return false;
-      ints.splice(i, 1);
+      d.splice(i, 1);
       return true;
     }
-    const slots = this.slots!;
+    if (typeof d === 'string') {
+      const pos = findPacked(d, m);
+      if (pos < 0) return false;
+      this.d = removePacked(d, pos);
+      this.n--;
+      return true;
+    }
+    const slots = d.slots;
     const i = slots.get(m);
     if (i === undefined) return false;
     slots.delete(m);
-    const last = this.items.length - 1;
+    const items = d.items;
+    const last = items.length - 1;
     if (i !== last) {
-      const lm = this.items[last]!;
-      this.items[i] = lm;
+      const lm = items[last]!;
+      items[i] = lm;
       slots.set(lm, i);
     }
-    this.items.pop();
+    items.pop();
     return true;
   }
 
   /** Removes several members known to be in the set (SPOP with a count): one pass for an intset. */
   deleteMany(ms: readonly string[]): void {
-    if (this.ints !== null && ms.length > 8) {
+    const d = this.d;
+    if (Array.isArray(d) && ms.length > 8) {
       const drop = new Set(ms);
-      this.ints = this.ints.filter((m) => !drop.has(m));
+      this.d = d.filter((m) => !drop.has(m));
       return;
     }
     for (const m of ms) this.delete(m);
@@ -162,7 +234,13 @@ export class SetValue {
 
   /** The member at position i of the iteration order (0 <= i < size). */
   at(i: number): string {
-    return this.ints !== null ? this.ints[i]! : this.items[i]!;
+    const d = this.d;
+    if (Array.isArray(d)) return d[i]!;
+    if (d instanceof SetTable) return d.items[i]!;
+    if (i < 0 || i >= this.n) throw new RangeError('set member index out of range');
+    let pos = 0;
+    for (let k = 0; k < i; k++) pos = skip(d, pos);
+    return elementAt(d, pos);
   }
 
   /** A uniformly random member (the set must not be empty). */
@@ -183,29 +261,70 @@ export class SetValue {
     return p < 0 ? 0 : p + 1;
   }
 
-  /** Binary search in the intset: index if found, else -(insertion point) - 1. */
-  private intIndex(m: string): number {
-    if (!isIntsetMember(m)) return -1 - 0x7fffffff;
-    const a = this.ints!;
-    let lo = 0;
-    let hi = a.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = compareInts(a[mid]!, m);
-      if (c === 0) return mid;
-      if (c < 0) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -lo - 1;
-  }
-
+  /** intset → hashtable (packed while it fits). */
   private convert(): void {
-    const ints = this.ints!;
+    const ints = this.d as string[];
+    let total = 0;
+    for (const m of ints) total += m.length + 1;
+    if (ints.length < PACKED_MAX_MEMBERS && total < PACKED_MAX_BYTES) {
+      const b = packed.begin();
+      for (const m of ints) b.element(m);
+      this.d = b.finish();
+      this.n = ints.length;
+      return;
+    }
     const slots = new Map<string, number>();
     for (let i = 0; i < ints.length; i++) slots.set(ints[i]!, i);
-    this.slots = slots;
-    this.items = ints;
-    this.ints = null;
-    this.encoding = 'hashtable';
+    this.d = new SetTable(slots, ints);
   }
+
+  /** Packed → the big hashtable form, same member order. */
+  private unpack(p: string): SetTable {
+    const items = new Array<string>(this.n);
+    const slots = new Map<string, number>();
+    let i = 0;
+    for (let pos = 0; pos < p.length; pos = skip(p, pos), i++) {
+      const m = copyElementAt(p, pos);
+      items[i] = m;
+      slots.set(m, i);
+    }
+    const t = new SetTable(slots, items);
+    this.d = t;
+    this.n = 0;
+    return t;
+  }
+}
+
+function* packedMembers(p: string): IterableIterator<string> {
+  for (let pos = 0; pos < p.length; pos = skip(p, pos)) yield elementAt(p, pos);
+}
+
+/** Offset of m's prefix in a packed set, or -1. */
+function findPacked(p: string, m: string): number {
+  for (let pos = 0; pos < p.length; pos = skip(p, pos)) if (equalsAt(p, pos, m)) return pos;
+  return -1;
+}
+
+/** Removes the member at `pos` the way the big form does: the last member moves into its place. */
+function removePacked(p: string, pos: number): string {
+  const end = skip(p, pos);
+  if (end === p.length) return packed.begin().range(p, 0, pos).finish();
+  let last = end;
+  for (let q = end; q < p.length; q = skip(p, q)) last = q;
+  return packed.begin().range(p, 0, pos).range(p, last, p.length).range(p, end, last).finish();
+}
+
+/** Binary search in an intset: index if found, else -(insertion point) - 1. */
+function intIndex(a: readonly string[], m: string): number {
+  if (!isIntsetMember(m)) return -1 - 0x7fffffff;
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareInts(a[mid]!, m);
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -lo - 1;
 }

@@ -308,6 +308,8 @@ const LOADER_LIMITS: NodeLimits = { maxBytes: 4096, maxEntries: 100 };
 export class StreamValue {
   readonly type = 'stream' as const;
   readonly encoding = 'stream' as const;
+  /** Redis's robj.lru for this value (see Db.lru); strings keep theirs in Db.lru. */
+  lru = 0;
   readonly nodes: StreamNode[] = [];
   /** Live entries. */
   length = 0;

@@ -27,6 +27,8 @@ const DEFAULT_MAX_VALUE = 64;
 
 export class ZSetValue {
   readonly type = 'zset' as const;
+  /** Redis's robj.lru for this value (see Db.lru); strings keep theirs in Db.lru. */
+  lru = 0;
   encoding: ZSetEncoding;
   /** Elements ordered by (score, member). Commands iterate it directly for ranges. */
   readonly tree: RankTree;

@@ -216,3 +216,33 @@ test('keyspace events of string and generic commands match redis-server', { skip
     await redis.stop();
   }
 });
+
+test('OBJECT IDLETIME of every type: set on store and access, not by NOTOUCH reads', async () => {
+  await io.flushall();
+  await io.set('str', 'v');
+  await io.rpush('list', 'a');
+  await io.hset('hash', 'f', 'v');
+  await io.sadd('set', 'a');
+  await io.zadd('zset', 1, 'a');
+  await io.xadd('stream', '*', 'f', 'v');
+  await io.set('was-string', 'v');
+  const keys = ['str', 'list', 'hash', 'set', 'zset', 'stream'];
+  // The LRU clock has a resolution of one second.
+  await new Promise((r) => setTimeout(r, 2100));
+  for (const k of keys) assert.ok((await io.object('IDLETIME', k)) as number >= 2, k);
+  // TYPE, EXISTS and OBJECT do not count as accesses.
+  for (const k of keys) await io.type(k);
+  for (const k of keys) assert.ok((await io.object('IDLETIME', k)) as number >= 2, k);
+  await io.get('str');
+  await io.lrange('list', 0, -1);
+  await io.hget('hash', 'f');
+  await io.sismember('set', 'a');
+  await io.zscore('zset', 'a');
+  await io.xlen('stream');
+  for (const k of keys) assert.equal(await io.object('IDLETIME', k), 0, k);
+  // A key that changes type keeps one clock: the new value's.
+  await io.del('was-string');
+  await io.hset('was-string', 'f', 'v');
+  assert.equal(await io.object('IDLETIME', 'was-string'), 0);
+  assert.equal(await io.object('IDLETIME', 'missing'), null);
+});
