@@ -25,7 +25,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
-import { MIRRA_BIN, tempDir, canConnect } from '../test/helpers/servers.js';
+import { MIRRA_BIN, SERVER_NODE_FLAGS, tempDir, canConnect } from '../test/helpers/servers.js';
 import { freePort } from '../test/helpers/ports.js';
 import { waitFor, sleep } from '../test/helpers/wait.js';
 
@@ -41,8 +41,8 @@ const PARTS = opt('parts', 'throughput,memory,fullsync,psync,lag').split(',');
 const COMPARE = opt('compare', '');
 const MIRRA = opt('mirra', MIRRA_BIN);
 /** Extra node options for the measured Mirra and for the --compare build (e.g. GC settings). */
-const MIRRA_NODE_FLAGS = opt('mirra-node-flags', '').split(' ').filter(Boolean);
-const COMPARE_NODE_FLAGS = opt('compare-node-flags', '').split(' ').filter(Boolean);
+const MIRRA_NODE_FLAGS = opt('mirra-node-flags', SERVER_NODE_FLAGS.join(' ')).split(' ').filter(Boolean);
+const COMPARE_NODE_FLAGS = opt('compare-node-flags', SERVER_NODE_FLAGS.join(' ')).split(' ').filter(Boolean);
 const REF = COMPARE ? 'before' : 'redis';
 const ALL_TESTS = ['ping_inline', 'ping_mbulk', 'set', 'get', 'incr', 'lpush', 'rpop', 'sadd', 'hset', 'zadd', 'lrange_100'];
 const TESTS = opt('tests', ALL_TESTS.join(',')).split(',');

@@ -15,6 +15,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => {
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bgsave-latency-'));
   const port = Number(opt('port', String(await freePort())));
   const common = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--enable-debug-command', 'yes', '--logfile', path.join(dir, 'server.log')];
-  const proc = USE_REDIS ? spawn('redis-server', common, { stdio: 'ignore' }) : spawn(process.execPath, [...(process.env.MIRRA_NODE_ARGS ?? '').split(' ').filter(Boolean), MIRRA, ...common], {
+  const proc = USE_REDIS ? spawn('redis-server', common, { stdio: 'ignore' }) : spawn(process.execPath, [...(process.env.MIRRA_NODE_ARGS ?? SERVER_NODE_FLAGS.join(' ')).split(' ').filter(Boolean), MIRRA, ...common], {
         stdio: ['ignore', process.env.MIRRA_NODE_ARGS ? 'inherit' : 'ignore', 'ignore'],
       });
   const pid = proc.pid!;

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 /**
  * `mirra-server [config-file] [--directive value ...]`: the redis-server command line.
  * The config file comes first, then command-line directives override it.

@@ -142,8 +142,13 @@ export class Db {
     }
     const before = this.dict.size;
     this.dict.set(key, value);
-    this.touchNew(key, value);
-    if (this.dict.size !== before) this.ks.notify(this, key, 'n', 'new');
+    if (this.dict.size === before) this.touchNew(key, value);
+    else {
+      // A new key has no clock entry to drop (delete() removed any).
+      if (typeof value === 'string') this.lru.set(key, this.lruClock());
+      else value.lru = this.lruClock();
+      this.ks.notify(this, key, 'n', 'new');
+    }
   }
 
   /** Removes a key and its TTL. Returns whether it existed (expired or not). */

@@ -113,6 +113,9 @@ export function formatG(v: number, prec: number): string {
   if (v === -Infinity) return '-inf';
   if (v === 0) return Object.is(v, -0) ? '-0' : '0';
   const p = prec <= 0 ? 1 : prec;
+  // An integer of at most 16 digits prints as itself at %.16g and beyond (the common case of
+  // sorted-set scores, which the RDB writer formats by the million).
+  if (p >= 16 && Number.isSafeInteger(v)) return String(v);
   const neg = v < 0;
   const [digits, exp] = roundSignificant(neg ? -v : v, p);
   let out: string;

@@ -95,8 +95,8 @@ test('the default bind listens on every IPv4 and IPv6 address', async () => {
   const port = await freePort();
   const dir = tempDir();
   const { spawn } = await import('node:child_process');
-  const { MIRRA_BIN } = await import('../helpers/servers.js');
-  const p = spawn(process.execPath, [MIRRA_BIN, '--port', String(port), '--dir', dir, '--save', '', '--logfile', path.join(dir, 'l')], { stdio: 'ignore' });
+  const { MIRRA_BIN, SERVER_NODE_FLAGS } = await import('../helpers/servers.js');
+  const p = spawn(process.execPath, [...SERVER_NODE_FLAGS, MIRRA_BIN, '--port', String(port), '--dir', dir, '--save', '', '--logfile', path.join(dir, 'l')], { stdio: 'ignore' });
   try {
     await waitFor(() => canConnect(port), 'listening');
     assert.equal(redisCli(port, 'config', 'get', 'bind'), 'bind\n* -::*');

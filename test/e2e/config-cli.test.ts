@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { MIRRA_BIN, hasRedis, tempDir, canConnect } from '../helpers/servers.js';
+import { MIRRA_BIN, SERVER_NODE_FLAGS, hasRedis, tempDir, canConnect } from '../helpers/servers.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 import { directives } from '../../src/config/directives.js';
@@ -20,7 +20,7 @@ const DEBIAN_CONF = '/etc/redis/redis.conf';
 type Kind = 'mirra' | 'redis';
 
 function command(kind: Kind, args: string[]): [string, string[]] {
-  return kind === 'mirra' ? [process.execPath, [MIRRA_BIN, ...args]] : ['redis-server', args];
+  return kind === 'mirra' ? [process.execPath, [...SERVER_NODE_FLAGS, MIRRA_BIN, ...args]] : ['redis-server', args];
 }
 
 /** Runs a server that is expected to exit at once (bad config, --version...). */

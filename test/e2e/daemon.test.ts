@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
-import { MIRRA_BIN, hasRedis, tempDir, redisCli, startMirra, startRedis, canConnect } from '../helpers/servers.js';
+import { MIRRA_BIN, SERVER_NODE_FLAGS, hasRedis, tempDir, redisCli, startMirra, startRedis, canConnect } from '../helpers/servers.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -33,7 +33,7 @@ function alive(pid: number): boolean {
 /** Runs mirra-server to completion (the daemonizing parent, or a start that must fail). */
 function run(args: string[], timeout = 20000): { status: number | null; stdout: string; stderr: string; ms: number } {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [MIRRA_BIN, ...args], { encoding: 'utf8', timeout });
+  const r = spawnSync(process.execPath, [...SERVER_NODE_FLAGS, MIRRA_BIN, ...args], { encoding: 'utf8', timeout });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
 }
 
@@ -155,7 +155,7 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     const port = await freePort();
     const logfile = path.join(dir, 's.log');
     const pidfile = path.join(dir, 's.pid');
-    const p = spawn(process.execPath, [MIRRA_BIN, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--logfile', logfile, '--pidfile', pidfile, '--save', ''], { stdio: 'ignore' });
+    const p = spawn(process.execPath, [...SERVER_NODE_FLAGS, MIRRA_BIN, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--logfile', logfile, '--pidfile', pidfile, '--save', ''], { stdio: 'ignore' });
     const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
     try {
       await waitFor(() => fs.existsSync(logfile) && fs.readFileSync(logfile, 'utf8').includes('Ready to accept connections'), 'ready', 15000);

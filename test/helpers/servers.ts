@@ -11,10 +11,12 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.js';
 import { waitFor } from './wait.js';
+import { SERVER_NODE_FLAGS } from '../../src/cli/node-flags.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/src/cli/mirra-server.js, found from dist/test/helpers. */
 export const MIRRA_BIN = path.resolve(here, '../../src/cli/mirra-server.js');
+export { SERVER_NODE_FLAGS };
 
 export interface ServerHandle {
   kind: 'mirra' | 'redis';
@@ -87,7 +89,7 @@ async function start(kind: 'mirra' | 'redis', opts: StartOptions): Promise<Serve
   const logStart = fs.existsSync(logfile) ? fs.statSync(logfile).size : 0;
   const proc =
     kind === 'mirra'
-      ? spawn(process.execPath, [MIRRA_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+      ? spawn(process.execPath, [...SERVER_NODE_FLAGS, MIRRA_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
       : spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   live.add(proc);
   let stderr = '';

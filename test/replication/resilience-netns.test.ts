@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { netnsAvailable, TestNetwork, type TestHost } from '../helpers/netns.js';
-import { MIRRA_BIN, tempDir } from '../helpers/servers.js';
+import { MIRRA_BIN, SERVER_NODE_FLAGS, tempDir } from '../helpers/servers.js';
 import { waitFor } from '../helpers/wait.js';
 
 const PORT = 6379;
@@ -40,7 +40,7 @@ function startOn(host: TestHost, args: string[]): NsServer {
   const logfile = path.join(dir, 'mirra.log');
   const proc = host.spawn(
     process.execPath,
-    [MIRRA_BIN, '--port', String(PORT), '--bind', `${host.address} 127.0.0.1`, '--dir', dir, '--logfile', logfile, '--save', '', '--enable-debug-command', 'yes', '--protected-mode', 'no', ...args],
+    [...SERVER_NODE_FLAGS, MIRRA_BIN, '--port', String(PORT), '--bind', `${host.address} 127.0.0.1`, '--dir', dir, '--logfile', logfile, '--save', '', '--enable-debug-command', 'yes', '--protected-mode', 'no', ...args],
     { stdio: 'ignore' },
   );
   return { host, proc, logfile };

@@ -132,9 +132,15 @@ class DbState {
   readonly done = new Set<string>();
   resized = false;
   // capture
-  private it: Iterator<string> | null = null;
+  private it: Iterator<[string, Value]> | null = null;
   /** Captured start keys (first `nkeys` slots used; pre-sized so capture does not regrow it). */
   keys: string[];
+  /**
+   * Their values, captured with them: a start key not serialised yet still holds this very
+   * object (any write or delete first runs the hook, which serialises it and marks it done),
+   * so serialising needs no dict lookup per key.
+   */
+  vals: Value[];
   nkeys = 0;
   hashes: Uint32Array;
   // sort
@@ -144,6 +150,7 @@ class DbState {
   private fill: Int32Array | null = null;
   starts: Int32Array | null = null;
   sorted: string[] = [];
+  sortedVals: Value[] = [];
   // serialise
   cursorBucket = 0;
   // detached
@@ -161,6 +168,7 @@ class DbState {
   ) {
     this.hashes = new Uint32Array(Math.max(16, sizeAtStart));
     this.keys = new Array<string>(sizeAtStart);
+    this.vals = new Array<Value>(sizeAtStart);
   }
 
   /** True if `key` (present in the dict now) is a start key the output still lacks. */
@@ -174,7 +182,7 @@ class DbState {
 
   /** Captures up to CAPTURE_BATCH keys; returns false when the dict was fully walked. */
   captureBatch(): boolean {
-    this.it ??= this.dict.keys();
+    this.it ??= this.dict.entries();
     for (let n = 0; n < CAPTURE_BATCH; n++) {
       const r = this.it.next();
       if (r.done) {
@@ -182,7 +190,7 @@ class DbState {
         this.startSort();
         return false;
       }
-      const k = r.value;
+      const k = r.value[0];
       if (this.created.has(k)) continue;
       // The dict cannot have more start keys than it had at the start, but stay safe.
       const i = this.nkeys++;
@@ -192,6 +200,7 @@ class DbState {
         this.hashes = nh;
       }
       this.keys[i] = k;
+      this.vals[i] = r.value[1];
       this.hashes[i] = hashKey(k);
     }
     return true;
@@ -222,6 +231,7 @@ class DbState {
       for (let b = 1; b < starts.length; b++) starts[b]! += starts[b - 1]!;
       this.fill = starts.slice(0, starts.length - 1);
       this.sorted = new Array<string>(n);
+      this.sortedVals = new Array<Value>(n);
       this.sortStage = 1;
       this.sortPos = 0;
       return true;
@@ -229,12 +239,19 @@ class DbState {
     const fill = this.fill!;
     const keys = this.keys;
     const sorted = this.sorted;
+    const sortedVals = this.sortedVals;
+    const vals = this.vals;
     const end = Math.min(n, this.sortPos + SORT_BATCH);
-    for (let i = this.sortPos; i < end; i++) sorted[fill[hashes[i]! & mask]!++] = keys[i]!;
+    for (let i = this.sortPos; i < end; i++) {
+      const j = fill[hashes[i]! & mask]!++;
+      sorted[j] = keys[i]!;
+      sortedVals[j] = vals[i]!;
+    }
     this.sortPos = end;
     if (end < n) return true;
     this.fill = null;
     this.keys = [];
+    this.vals = [];
     this.nkeys = 0;
     this.hashes = new Uint32Array(0);
     this.phase = 'serialize';
@@ -247,9 +264,9 @@ class DbState {
     const p = this.phase;
     if (p === 'capture') {
       for (let i = 0; i < this.nkeys; i++) yield this.keys[i]!;
-      const it = this.it ?? this.dict.keys();
+      const it = this.it ?? this.dict.entries();
       this.it = null;
-      for (let r = it.next(); !r.done; r = it.next()) if (!this.created.has(r.value)) yield r.value;
+      for (let r = it.next(); !r.done; r = it.next()) if (!this.created.has(r.value[0])) yield r.value[0];
     } else if (p === 'sort') {
       for (let i = 0; i < this.nkeys; i++) yield this.keys[i]!;
     } else if (p === 'serialize') {
@@ -269,6 +286,8 @@ class DbState {
     }
     this.phase = 'detached';
     this.keys = [];
+    this.vals = [];
+    this.sortedVals = [];
     this.nkeys = 0;
     this.sorted = [];
     this.hashes = new Uint32Array(0);
@@ -499,15 +518,16 @@ class SnapshotImpl implements Snapshot {
         if (b >= starts.length - 1) {
           st.phase = 'complete';
           st.sorted = [];
+          st.sortedVals = [];
           st.starts = null;
           return true;
         }
+        const noneDone = st.done.size === 0;
+        const noExpires = st.expires.size === 0;
         for (let i = starts[b]!; i < starts[b + 1]!; i++) {
           const k = st.sorted[i]!;
-          if (st.done.has(k)) continue;
-          const v = st.dict.get(k);
-          if (v === undefined) continue;
-          this.writeKey(st, k, v, st.expires.get(k));
+          if (!noneDone && st.done.has(k)) continue;
+          this.writeKey(st, k, st.sortedVals[i]!, noExpires ? undefined : st.expires.get(k));
         }
         st.cursorBucket = b + 1;
         return true;
