@@ -220,10 +220,10 @@ function hgetallGeneric(c: Client, key: string, fields: boolean, values: boolean
   }
   if (both) w.map(h.size);
   else w.array(h.size);
-  for (const [f, v] of h.entries()) {
+  h.forEach((f, v) => {
     if (fields) w.bulk(f);
     if (values) w.bulk(v);
-  }
+  });
 }
 
 function hkeysCommand(c: Client, argv: string[]): void {

@@ -95,3 +95,16 @@ test('from: one-pass packing, and the general path for repeats and big hashes', 
   cfg.apply('hash-max-listpack-entries', ['10']);
   assert.equal(HashValue.from(many, cfg).encoding, 'hashtable');
 });
+
+test('forEach visits the same entries as entries(), in both encodings', () => {
+  const cfg = new Config();
+  cfg.apply('hash-max-listpack-entries', ['4']);
+  const h = new HashValue();
+  for (let i = 0; i < 6; i++) {
+    h.set(`f${i}`, `v${i}`, cfg);
+    const seen: [string, string][] = [];
+    h.forEach((f, v) => seen.push([f, v]));
+    assert.deepEqual(seen, [...h.entries()]);
+  }
+  assert.equal(h.encoding, 'hashtable');
+});

@@ -104,6 +104,23 @@ export class HashValue {
     for (let i = 0; i < d.fields.length; i++) yield [d.fields[i]!, d.vals[i]!];
   }
 
+  /** Calls fn for each entry in iteration order (no per-entry tuple, unlike entries()). */
+  forEach(fn: (field: string, value: string) => void): void {
+    const d = this.d;
+    if (typeof d === 'string') {
+      for (let pos = 0; pos < d.length; ) {
+        const f = elementAt(d, pos);
+        pos = skip(d, pos);
+        fn(f, elementAt(d, pos));
+        pos = skip(d, pos);
+      }
+      return;
+    }
+    const fields = d.fields;
+    const vals = d.vals;
+    for (let i = 0; i < fields.length; i++) fn(fields[i]!, vals[i]!);
+  }
+
   *keys(): IterableIterator<string> {
     for (const [f] of this.entries()) yield f;
   }

@@ -105,7 +105,8 @@ function writeList(out: RdbOut, l: ListValue, cfg: Config): void {
   const fill = cfg.int('list-max-listpack-size');
   const sizeLimit = fill < 0 ? NODE_SIZE_LIMITS[Math.min(-fill, 5) - 1]! : SIZE_SAFETY_LIMIT;
   const countLimit = fill > 0 ? fill : Infinity;
-  // Node count comes first, so nodes are built before anything is written.
+  // Node count comes first, so nodes are built before anything is written. The common small
+  // list is one listpack node: it is written straight from the scratch builder (below).
   const nodes: { plain: boolean; data: Buffer | string }[] = [];
   const lp = lpScratch;
   lp.reset();
@@ -113,7 +114,9 @@ function writeList(out: RdbOut, l: ListValue, cfg: Config): void {
     if (lp.entries > 0) nodes.push({ plain: false, data: Buffer.from(lp.finish()) });
     lp.reset();
   };
-  for (const item of l.items()) {
+  const n = l.length;
+  for (let i = 0; i < n; i++) {
+    const item = l.get(i);
     if (item.length >= PACKED_THRESHOLD) {
       flush();
       nodes.push({ plain: true, data: item });
@@ -121,6 +124,12 @@ function writeList(out: RdbOut, l: ListValue, cfg: Config): void {
     }
     if (lp.entries > 0 && (lp.entries + 1 > countLimit || lp.bytes + item.length + SIZE_ESTIMATE_OVERHEAD > sizeLimit)) flush();
     lp.append(item);
+  }
+  if (nodes.length === 0 && lp.entries > 0) {
+    out.len(1);
+    out.len(F.QUICKLIST_NODE_PACKED);
+    out.blob(lp.finish());
+    return;
   }
   flush();
   out.len(nodes.length);
@@ -165,10 +174,10 @@ function writeHashBody(out: RdbOut, h: HashValue): number {
   if (h.encoding === 'listpack') {
     const lp = lpScratch;
     lp.reset();
-    for (const [f, v] of h.entries()) {
+    h.forEach((f, v) => {
       lp.append(f);
       lp.append(v);
-    }
+    });
     out.blob(lp.finish());
     return F.RDB_TYPE_HASH_LISTPACK;
   }
