@@ -15,6 +15,7 @@ import net from 'node:net';
 import fs from 'node:fs';
 import { encodeCommand } from '../protocol/encode.js';
 import type { Server } from '../server/server.js';
+import { PayloadPreloader } from './replica-load.js';
 
 export type SyncState =
   | 'connecting'
@@ -61,6 +62,8 @@ export class SyncLink {
   tmpPath = '';
   /** True once the payload is complete (the replica side is loading it). */
   received = false;
+  /** Parses the payload while it arrives (when our dataset was empty), else null. */
+  private preloader: PayloadPreloader | null = null;
   private inbuf: Buffer = EMPTY;
   private expected: SyncState[] = [];
   private fd = -1;
@@ -307,6 +310,7 @@ export class SyncLink {
       return;
     }
     this.tmpPath = name;
+    if (this.server.keyspace.keyCount === 0) this.preloader = new PayloadPreloader(this.server);
     this.state = 'transfer';
     this.transferSize = -1;
     this.transferRead = 0;
@@ -379,6 +383,7 @@ export class SyncLink {
     let off = 0;
     try {
       while (off < buf.length) off += fs.writeSync(this.fd, buf, off, buf.length - off);
+      this.preloader?.feed(buf);
       return true;
     } catch (e) {
       this.server.logger.warning(
@@ -397,9 +402,17 @@ export class SyncLink {
     }
     this.fd = -1;
     this.received = true;
+    if (this.preloader !== null && !this.preloader.complete()) this.preloader = null;
     // Whatever follows belongs to the stream; it waits in the kernel until the load finished.
     this.socket!.pause();
     this.host.onPayload(this, leftover);
+  }
+
+  /** The dataset parsed during the transfer, complete and verified; null means load the file. */
+  takePreloaded(): PayloadPreloader | null {
+    const p = this.preloader;
+    this.preloader = null;
+    return p;
   }
 
   /** More bytes that arrived while the payload loads (the socket is paused, but be safe). */
@@ -438,6 +451,8 @@ export class SyncLink {
 
   private cleanup(): void {
     this.socket?.destroy();
+    this.preloader?.drop();
+    this.preloader = null;
     if (this.fd !== -1) {
       try {
         fs.closeSync(this.fd);

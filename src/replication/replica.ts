@@ -372,7 +372,8 @@ export class ReplicaSide implements SyncHost {
       }
       link.tmpPath = ''; // our RDB file now: never removed on failure
       log.notice('MASTER <-> REPLICA sync: Loading DB in memory');
-      const result = await loadPayload(server, rdbPath);
+      const preloaded = link.takePreloaded();
+      const result = preloaded !== null ? preloaded.install() : await loadPayload(server, rdbPath);
       server.persistence.aof.restartAfterFullSync(); // AOF hook: before the stream is applied
       this.logLoad(result.aux, result.keysLoaded, result.keysExpired);
       if (token.cancelled || link !== this.link) return;

@@ -191,7 +191,10 @@ test('transfer progress in INFO, ROLE state sync', async () => {
 });
 
 test('while the payload loads, clients get -LOADING and the loop keeps serving', async () => {
-  const { fm, srv } = await setup();
+  // A replica that holds data loads the payload after the transfer (the file path): it keeps
+  // serving its old data until then, so nothing is held twice.
+  const { fm, srv } = await setup(['--replica-read-only', 'no']);
+  assert.equal(cli(srv.port, 'set', 'old', 'x'), 'OK');
   const entries: [string, string][] = [];
   for (let i = 0; i < 200000; i++) entries.push([`key:${i}`, `value:${i}`]);
   const rdb = buildRdb({ 0: entries });
@@ -222,6 +225,61 @@ test('while the payload loads, clients get -LOADING and the loop keeps serving',
   assert.ok(replies.has('$1'));
   assert.ok(loadingSeen > 1, 'the load spans several turns of the event loop');
   assert.equal(cli(srv.port, 'dbsize'), '200000');
+  assert.equal(cli(srv.port, 'get', 'old'), '');
+});
+
+test('an empty replica parses the payload while it arrives: no -LOADING, the loop keeps serving', async () => {
+  const { fm, srv } = await setup();
+  const entries: [string, string][] = [];
+  for (let i = 0; i < 200000; i++) entries.push([`key:${i}`, `value:${i}`]);
+  const rdb = buildRdb({ 0: entries });
+  const conn = await fm.nextConn();
+  await conn.acceptHandshake();
+  const c = await RawConn.connect(srv.port);
+  conn.write(`+FULLRESYNC ${A} 0\r\n$${rdb.length}\r\n`);
+  // Feed the payload in pieces with pauses: the replica answers in between, from its old
+  // (empty) dataset, until the whole new one is in place at once.
+  const replies: string[] = [];
+  const ask = async (): Promise<void> => {
+    c.write('*2\r\n$3\r\nGET\r\n$8\r\nkey:1999\r\n');
+    const first = await c.read(1);
+    const rest = await readLine(c);
+    if (first === '$' && rest !== '-1') {
+      await c.read(Number(rest) + 2);
+      replies.push('value');
+    } else replies.push(first === '-' ? `-${rest}` : 'nil');
+  };
+  const piece = Math.ceil(rdb.length / 8);
+  for (let off = 0; off < rdb.length; off += piece) {
+    conn.write(rdb.subarray(off, off + piece));
+    await ask();
+  }
+  await waitFor(async () => {
+    await ask();
+    return replies.at(-1) === 'value';
+  }, 'the new dataset in place');
+  c.close();
+  assert.ok(!replies.some((r) => r.startsWith('-')), replies.join(' | '));
+  assert.ok(replies.filter((r) => r === 'nil').length >= 7, replies.join(' | '));
+  assert.equal(cli(srv.port, 'dbsize'), '200000');
+  assert.equal(cli(srv.port, 'get', 'key:199999'), 'value:199999');
+  assert.deepEqual(await conn.readCommand(), ['REPLCONF', 'ACK', '0']);
+});
+
+test('a payload that fails its checksum while parsed on arrival is refused like one loaded from disk', async () => {
+  const { fm, srv } = await setup();
+  const rdb = buildRdb({ 0: [['k1', 'v1'], ['k2', 'v2']] });
+  // Corrupt the CRC64 trailer: every record parses, only the final check fails.
+  rdb[rdb.length - 1] ^= 0xff;
+  const conn = await fm.nextConn();
+  await conn.acceptHandshake();
+  conn.write(Buffer.concat([Buffer.from(`+FULLRESYNC ${A} 0\r\n$${rdb.length}\r\n`), rdb]));
+  await waitFor(() => srv.log().includes('Failed trying to load the MASTER synchronization DB from disk'), 'load failure logged');
+  assert.match(srv.log(), /checksum/i);
+  assert.equal(cli(srv.port, 'dbsize'), '0');
+  // It tries again with a new connection.
+  const again = await fm.nextConn();
+  await again.acceptHandshake();
 });
 
 /** Reads up to CRLF (the CRLF consumed, not returned). */
