@@ -253,15 +253,13 @@ function pointsInShape(z: ZSetValue, shape: GeoShape, limit: number): GeoPoint[]
 /** geoGetPointsInRange over one cell's score interval [min, max). */
 function scanCell(z: ZSetValue, cell: Cell, shape: GeoShape, found: GeoPoint[], limit: number): void {
   const [min, max] = cellScoreRange(cell);
-  const pos = z.tree.lowerBound((s) => s >= min).pos;
-  for (; pos.valid; pos.next()) {
-    const score = pos.score;
-    if (!(score < max)) break;
+  z.forRange(z.scoreRank(min, false), z.size, false, (member, score) => {
+    if (!(score < max)) return false;
     const [lon, lat] = scoreToLonLat(score);
     const dist = distanceIfInShape(shape, lon, lat);
-    if (dist >= 0) found.push({ member: pos.member, score, lon, lat, dist });
-    if (found.length > 0 && limit > 0 && found.length >= limit) break;
-  }
+    if (dist >= 0) found.push({ member, score, lon, lat, dist });
+    return !(found.length > 0 && limit > 0 && found.length >= limit);
+  });
 }
 
 const byDistAsc = (a: GeoPoint, b: GeoPoint): number => (a.dist > b.dist ? 1 : a.dist === b.dist ? 0 : -1);
@@ -420,7 +418,8 @@ function georadiusGeneric(c: Client, argv: string[], srcKeyIndex: number, flags:
     replyPoints(c, points, returned, shape.conversion, withdist, withhash, withcoords);
     return;
   }
-  storePoints(c, storekey, points, returned, shape.conversion, storedist, flags & GEOSEARCH ? 'geosearchstore' : 'georadiusstore');
+  const fromListpack = z !== undefined && z.encoding === 'listpack';
+  storePoints(c, storekey, points, returned, shape.conversion, storedist, flags & GEOSEARCH ? 'geosearchstore' : 'georadiusstore', fromListpack);
 }
 
 function replyPoints(
@@ -456,7 +455,10 @@ function scoreAsLongLong(score: number): number | bigint {
   return BigInt(score);
 }
 
-/** STORE / STOREDIST / GEOSEARCHSTORE: the first `returned` points become a new zset. */
+/**
+ * STORE / STOREDIST / GEOSEARCHSTORE: the first `returned` points become a new zset.
+ * `fromListpack`: the members may be slices of a listpack zset (see ZSetValue.from).
+ */
 function storePoints(
   c: Client,
   storekey: string,
@@ -465,6 +467,7 @@ function storePoints(
   conversion: number,
   storedist: boolean,
   event: string,
+  fromListpack: boolean,
 ): void {
   const ks = c.server.keyspace;
   if (returned > 0) {
@@ -475,7 +478,7 @@ function storePoints(
     }
     const cfg = c.server.config;
     // Built as a skiplist, then zsetConvertToListpackIfNeeded, as Redis does.
-    const z = ZSetValue.from(entries, cfg, 'skiplist');
+    const z = ZSetValue.from(entries, cfg, 'skiplist', fromListpack);
     z.convertToListpackIfSmall(cfg);
     c.db.lookupWrite(storekey); // setKey's lookupKeyWrite: an expired destination expires first
     c.db.set(storekey, z);

@@ -140,12 +140,9 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
         const len = sortval.length;
         for (let k = 0; k < vectorlen; k++) vector.push(item(sortval.get(desc ? len - start - 1 - k : start + k)));
       } else {
-        const p = sortval.tree.atRank(desc ? sortval.size - 1 - start : start);
-        for (let k = 0; k < vectorlen; k++) {
-          vector.push(item(p.member));
-          if (desc) p.prev();
-          else p.next();
-        }
+        const size = sortval.size;
+        const lo = desc ? size - start - vectorlen : start;
+        sortval.forRange(lo, lo + vectorlen, desc, (m) => void vector.push(item(m)));
       }
       end -= start;
       start = 0;
@@ -153,7 +150,7 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
   } else if (sortval !== undefined) {
     if (sortval.type === 'list') for (const v of sortval.items()) vector.push(item(v));
     else if (sortval.type === 'set') for (const m of sortval.members()) vector.push(item(m));
-    else sortval.tree.forEach((m) => void vector.push(item(m)));
+    else sortval.forEach((m) => void vector.push(item(m)));
   }
 
   let conversionError = false;

@@ -150,15 +150,11 @@ export function zremCommand(c: Client, argv: string[]): void {
     c.w.int(0);
     return;
   }
-  let deleted = 0;
+  const deleted = z.removeMembers(argv, 2);
   let keyRemoved = false;
-  for (let j = 2; j < argv.length; j++) {
-    if (z.remove(argv[j]!)) deleted++;
-    if (z.size === 0) {
-      c.db.delete(key);
-      keyRemoved = true;
-      break;
-    }
+  if (z.size === 0) {
+    c.db.delete(key);
+    keyRemoved = true;
   }
   if (deleted > 0) {
     const ks = c.server.keyspace;
@@ -291,7 +287,7 @@ export function zrandmemberCommand(c: Client, argv: string[]): void {
     c.w.nullBulk();
     return;
   }
-  c.w.bulk(z.tree.atRank(Math.floor(Math.random() * z.size)).member);
+  c.w.bulk(z.elementAt(Math.floor(Math.random() * z.size))![0]);
 }
 
 function zrandmemberWithCount(c: Client, key: string, l: number, withscores: boolean): void {
@@ -308,21 +304,38 @@ function zrandmemberWithCount(c: Client, key: string, l: number, withscores: boo
     return;
   }
   const size = z.size;
-  const tree = z.tree;
+  // A listpack zset is read once into arrays (Redis's lpRandomPairs also works on one pass);
+  // a skiplist one is read by rank.
+  let members: string[] | null = null;
+  let scores: number[] | null = null;
+  if (z.encoding === 'listpack') {
+    const ms: string[] = (members = []);
+    const ss: number[] = (scores = []);
+    z.forEach((m, s) => {
+      ms.push(m);
+      ss.push(s);
+    });
+  }
+  const writeRank = (r: number): void => {
+    if (members !== null) writeElement(c, members[r]!, scores![r]!, withscores);
+    else {
+      const e = z.elementAt(r)!;
+      writeElement(c, e[0], e[1], withscores);
+    }
+  };
   // CASE 1: negative count (repetitions allowed) or a single element.
   if (!uniq || count === 1) {
     writeElementsHeader(c, count, withscores);
-    for (let k = 0; k < count; k++) {
-      const p = tree.atRank(Math.floor(Math.random() * size));
-      writeElement(c, p.member, p.score, withscores);
-    }
+    for (let k = 0; k < count; k++) writeRank(Math.floor(Math.random() * size));
     return;
   }
   const n = Math.min(count, size);
   writeElementsHeader(c, n, withscores);
   // CASE 2: the whole zset, which Redis walks from the highest score down.
   if (count >= size) {
-    for (const p = tree.last(); p.valid; p.prev()) writeElement(c, p.member, p.score, withscores);
+    z.forRange(0, size, true, (m, s) => {
+      writeElement(c, m, s, withscores);
+    });
     return;
   }
   // Unique sample of n ranks (partial Fisher-Yates over a sparse permutation).
@@ -336,11 +349,8 @@ function zrandmemberWithCount(c: Client, key: string, l: number, withscores: boo
   }
   // A listpack zset returns its sample in listpack order (lpRandomPairsUnique); a big one in
   // sampling order.
-  if (z.encoding === 'listpack') picked.sort((a, b) => a - b);
-  for (const r of picked) {
-    const p = tree.atRank(r);
-    writeElement(c, p.member, p.score, withscores);
-  }
+  if (members !== null) picked.sort((a, b) => a - b);
+  for (const r of picked) writeRank(r);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -433,39 +443,35 @@ export function zscanCommand(c: Client, argv: string[]): void {
   };
   let next = 0n;
   if (z.encoding === 'listpack') {
-    z.tree.forEach((m, s) => take(m, s));
+    z.forEach(take);
   } else {
-    let pos;
-    if (cursor === 0n) pos = z.tree.first();
-    else if (cursor >= NAN_SPACE) {
+    let start = 0;
+    if (cursor >= NAN_SPACE) {
       const at = registry.get(cursor);
-      if (at === undefined) pos = z.tree.first();
-      else pos = z.tree.lowerBound((s, m) => s > at.score || (s === at.score && m >= at.member)).pos;
-    } else {
-      const from = cursorToScore(cursor);
-      pos = z.tree.lowerBound((s) => s >= from).pos;
+      if (at !== undefined) start = z.countBefore((s, m) => s > at.score || (s === at.score && m >= at.member));
+    } else if (cursor !== 0n) {
+      start = z.scoreRank(cursorToScore(cursor), false);
     }
     let visited = 0;
     let lastScore = NaN;
     // Stop between different scores once `count` elements were visited; inside a long run of
     // equal scores give up after 10x and remember the exact position.
-    while (pos.valid) {
-      const s = pos.score;
+    z.forRange(start, z.size, false, (m, s) => {
       if (visited >= count && s !== lastScore) {
         next = scoreToCursor(s);
-        break;
+        return false;
       }
       if (visited >= count * 10) {
         next = NAN_SPACE + (nextRegistryId++ % (1n << 51n));
-        registry.set(next, { score: s, member: pos.member });
+        registry.set(next, { score: s, member: m });
         if (registry.size > REGISTRY_MAX) registry.delete(registry.keys().next().value!);
-        break;
+        return false;
       }
-      take(pos.member, s);
+      take(m, s);
       lastScore = s;
       visited++;
-      pos.next();
-    }
+      return true;
+    });
   }
   c.w.array(2);
   c.w.bulk(next.toString());

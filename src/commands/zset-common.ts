@@ -6,7 +6,7 @@
 import type { Client } from '../net/client.js';
 import type { Value } from '../types/value.js';
 import { ZSetValue } from '../types/zset.js';
-import type { KeyPredicate } from '../types/rank-tree.js';
+import type { KeyPredicate } from '../types/zset.js';
 import { Err } from '../protocol/errors.js';
 import { lookupKeyRead } from './keys-lookup.js';
 import { formatDoubleReply } from '../util/numbers.js';
@@ -171,13 +171,7 @@ export function lexRangeEmpty(r: LexRange): boolean {
   return c > 0 || (c === 0 && (r.minex || r.maxex));
 }
 
-/** Predicates for RankTree.lowerBound (monotone in the tree order). */
-export function pGteMin(r: ScoreRange): KeyPredicate {
-  return r.minex ? (s) => s > r.min : (s) => s >= r.min;
-}
-export function pGtMax(r: ScoreRange): KeyPredicate {
-  return r.maxex ? (s) => s >= r.max : (s) => s > r.max;
-}
+/** Predicates for ZSetValue.countBefore (monotone in the zset order). */
 export function pLexGteMin(r: LexRange): KeyPredicate {
   return (_s, m) => lexGteMin(m, r);
 }
@@ -186,13 +180,13 @@ export function pLexGtMax(r: LexRange): KeyPredicate {
 }
 
 /**
- * [first rank, end rank) of the elements inside a score range. Uses the tree order, so the
+ * [first rank, end rank) of the elements inside a score range. Uses the zset order, so the
  * result is exact for any zset.
  */
 export function scoreRankSpan(z: ZSetValue, r: ScoreRange): [number, number] {
   if (scoreRangeEmpty(r)) return [0, 0];
-  const a = z.tree.lowerBound(pGteMin(r)).rank;
-  const b = z.tree.lowerBound(pGtMax(r)).rank;
+  const a = z.scoreRank(r.min, r.minex);
+  const b = z.scoreRank(r.max, !r.maxex);
   return [a, Math.max(a, b)];
 }
 
@@ -207,7 +201,7 @@ export function lexRankSpan(z: ZSetValue, r: LexRange): [number, number] {
     let a = -1;
     let b = -1;
     let i = 0;
-    z.tree.forEach((m) => {
+    z.forEach((m) => {
       if (a < 0) {
         if (lexGteMin(m, r)) {
           a = i;
@@ -227,8 +221,8 @@ export function lexRankSpan(z: ZSetValue, r: LexRange): [number, number] {
     if (b < 0) b = i;
     return [a, Math.max(a, b)];
   }
-  const a = z.tree.lowerBound(pLexGteMin(r)).rank;
-  const b = z.tree.lowerBound(pLexGtMax(r)).rank;
+  const a = z.countBefore(pLexGteMin(r));
+  const b = z.countBefore(pLexGtMax(r));
   return [a, Math.max(a, b)];
 }
 

@@ -38,15 +38,16 @@ export function popAndReply(c: Client, key: string, z: ZSetValue, where: Where, 
     w.bulk(key);
     w.array(n);
   }
-  for (let k = 0; k < n; k++) {
-    const p = where === 'min' ? z.tree.first() : z.tree.last();
-    const m = p.member;
-    const s = p.score;
-    z.removeAt(p);
-    if (shape.nested) w.array(2);
+  // Reply with the n lowest (highest) elements, then remove them in one go.
+  const nested = shape.nested;
+  const size = z.size;
+  const lo = where === 'min' ? 0 : size - n;
+  z.forRange(lo, lo + n, where === 'max', (m, s) => {
+    if (nested) w.array(2);
     w.bulk(m);
     w.double(s);
-  }
+  });
+  z.removeRange(lo, lo + n);
   const ks = c.server.keyspace;
   ks.changed(c.db, key, 'z', where === 'min' ? 'zpopmin' : 'zpopmax', n);
   if (z.size === 0) {

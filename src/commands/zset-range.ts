@@ -48,16 +48,18 @@ function emitRanks(c: Client, z: ZSetValue, lo: number, hi: number, reverse: boo
   const n = Math.max(0, hi - lo);
   if (!sink.store) writeElementsHeader(c, n, sink.withscores);
   if (n === 0) return;
-  const p = z.tree.atRank(reverse ? hi - 1 : lo);
-  for (let k = 0; k < n; k++) {
-    if (sink.store) {
-      sink.members.push(p.member);
-      sink.scores.push(p.score);
-    } else {
-      writeElement(c, p.member, p.score, sink.withscores);
-    }
-    if (reverse) p.prev();
-    else p.next();
+  if (sink.store) {
+    const ms = sink.members;
+    const ss = sink.scores;
+    z.forRange(lo, hi, reverse, (m, s) => {
+      ms.push(m);
+      ss.push(s);
+    });
+  } else {
+    const withscores = sink.withscores;
+    z.forRange(lo, hi, reverse, (m, s) => {
+      writeElement(c, m, s, withscores);
+    });
   }
 }
 
@@ -150,7 +152,7 @@ function zrangeGeneric(c: Client, argv: string[], argStart: number, store: boole
   const z = readZset(c, key);
   if (z === null) return;
   if (z === undefined) {
-    if (store) storeRange(c, argv[1]!, sink);
+    if (store) storeRange(c, argv[1]!, sink, false);
     else c.w.array(0);
     return;
   }
@@ -170,13 +172,14 @@ function zrangeGeneric(c: Client, argv: string[], argStart: number, store: boole
     const [lo, hi] = limitSpan(a, b, size, offset, limit, reverse);
     emitRanks(c, z, lo, hi, reverse, sink);
   }
-  if (store) storeRange(c, argv[1]!, sink);
+  if (store) storeRange(c, argv[1]!, sink, z.encoding === 'listpack');
 }
 
-function storeRange(c: Client, dst: string, sink: Sink): void {
+/** `fromListpack`: the members may be slices of a listpack zset (see ZSetValue.from). */
+function storeRange(c: Client, dst: string, sink: Sink, fromListpack: boolean): void {
   const pairs: [string, number][] = new Array(sink.members.length);
   for (let i = 0; i < pairs.length; i++) pairs[i] = [sink.members[i]!, sink.scores[i]!];
-  storeZsetResult(c, dst, ZSetValue.from(pairs, c.server.config), 'zrangestore');
+  storeZsetResult(c, dst, ZSetValue.from(pairs, c.server.config, undefined, fromListpack), 'zrangestore');
 }
 
 export function zrangeCommand(c: Client, argv: string[]): void {
@@ -260,7 +263,7 @@ function zremrangeGeneric(c: Client, argv: string[], type: 'rank' | 'score' | 'l
     [lo, hi] = srange !== null ? scoreRankSpan(z, srange) : lexRankSpan(z, lrange!);
   }
   const deleted = Math.max(0, hi - lo);
-  for (let k = 0; k < deleted; k++) z.removeAt(z.tree.atRank(lo));
+  if (deleted > 0) z.removeRange(lo, hi);
   if (deleted > 0) {
     let removed = false;
     if (z.size === 0) removed = c.db.delete(key);

@@ -30,7 +30,7 @@ function srcLength(x: Source): number {
  */
 function forEachElement(x: Source, fn: (m: string, score: number) => boolean | void): void {
   if (x.z !== null) {
-    for (const p = x.z.tree.last(); p.valid; p.prev()) if (fn(p.member, p.score) === false) return;
+    x.z.forRange(0, x.z.size, true, fn);
   } else if (x.s !== null) {
     for (const m of x.s.members()) if (fn(m, 1) === false) return;
   }
@@ -176,12 +176,13 @@ function zsetOp(c: Client, argv: string[], dst: string | null, numkeysIdx: numbe
   // Redis builds the result as a skiplist zset (keeping -0 scores) and converts a stored one.
   if (dst !== null) {
     const event = op === 'union' ? 'zunionstore' : op === 'inter' ? 'zinterstore' : 'zdiffstore';
-    storeZsetResult(c, dst, ZSetValue.from(result, c.server.config), event);
+    const fromListpack = src.some((x) => x.z !== null && x.z.encoding === 'listpack');
+    storeZsetResult(c, dst, ZSetValue.from(result, c.server.config, undefined, fromListpack), event);
     return;
   }
   const z = ZSetValue.from(result, c.server.config, 'skiplist');
   writeElementsHeader(c, z.size, withscores);
-  z.tree.forEach((m, s) => {
+  z.forEach((m, s) => {
     writeElement(c, m, s, withscores);
   });
 }

@@ -262,7 +262,9 @@ function setSize(s: SetValue, samples: number): number {
 function zsetSize(z: ZSetValue, samples: number): number {
   if (z.encoding === 'listpack') {
     let n = LP_EMPTY;
-    for (const [m, score] of z.entries()) n += lpStringSize(m) + lpStringSize(formatG17(score));
+    z.forEach((m, score) => {
+      n += lpStringSize(m) + lpStringSize(formatG17(score));
+    });
     return ROBJ + mallocSize(n);
   }
   const size = z.size;

@@ -261,15 +261,6 @@ export class RankTree<V = never> {
     return new TreePos<V>(null, 0);
   }
 
-  /** Linear scan for a member regardless of score (small listpack-encoded zsets have no dict). */
-  findMember(m: string): TreePos<V> {
-    for (let l: Leaf<V> | null = this.head; l !== null; l = l.next) {
-      const i = l.members.indexOf(m);
-      if (i >= 0) return new TreePos(l, i);
-    }
-    return new TreePos<V>(null, 0);
-  }
-
   /** 0-based rank of (s, m), or -1 when absent. */
   rank(s: number, m: string): number {
     let node = this.root;

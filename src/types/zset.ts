@@ -6,40 +6,307 @@
  * `ZSetValue.from(entries, cfg)` builds a value with the encoding Redis would pick for the
  * same data; `encoding` is 'listpack' | 'skiplist' (sticky state, as in Redis).
  *
- * Representation: the ordered part is a RankTree (an order-statistic B+tree, rank-tree.ts)
- * keyed by (score, member). In 'skiplist' encoding a member → score Map gives O(1) ZSCORE and
- * membership, like the dict beside Redis's skiplist. In 'listpack' encoding (at most
- * zset-max-listpack-entries members, each at most zset-max-listpack-value bytes) there is no
- * Map: member lookups scan the (single-leaf) tree, as Redis scans its listpack. Small zsets
- * therefore cost little more than their strings, and conversion is one-way.
+ * Two representations, told apart by the one field `d`:
+ *
+ *  - 'listpack' (at most zset-max-listpack-entries members, each at most zset-max-listpack-value
+ *    bytes): `d` is ONE flat latin1 string holding every element, like Redis's listpack. Layout:
+ *
+ *        count:2   element*        count big-endian, 0xFFFF = "count by scanning" (> 65534)
+ *        element = len member score
+ *        len     = 1 char (< 255), or 0xFF then 4 chars big-endian
+ *        score   = 8 chars: the double as an order-preserving key (see setKey)
+ *
+ *    kept sorted by (score, member). Every operation is a linear scan, as on a listpack; a
+ *    mutation builds the new string once (Array.join of slices, which yields a flat sequential
+ *    string, never a cons string), so a small zset costs its bytes plus ~48 B of headers.
+ *  - 'skiplist': `d` is a `Skiplist`: a RankTree (an order-statistic B+tree, rank-tree.ts) keyed
+ *    by (score, member) plus a member → score Map for O(1) ZSCORE and membership, like the dict
+ *    beside Redis's skiplist.
+ *
+ * Conversion is one-way except for convertToListpackIfSmall (stores). Commands use only the
+ * methods below, which work on both representations; ranks are 0-based in ascending order.
  *
  * Scores are JS doubles; NaN is never stored (commands reject it before reaching here). As in
  * Redis, a listpack zset cannot hold -0 (listpacks store integral scores as integers), while a
  * skiplist one can.
+ *
+ * Members returned by the iteration methods of a listpack zset may be slices of its packed
+ * string (V8 SlicedStrings keep their parent alive). They are fine for replies and for values
+ * that are packed again; code that keeps them in a long-lived structure of its own should pass
+ * them through `ownString` (conversions to skiplist do so).
  */
 import type { Config } from '../config/config.js';
-import { RankTree, TreePos } from './rank-tree.js';
+import { RankTree, type KeyPredicate } from './rank-tree.js';
 
 export type ZSetEncoding = 'listpack' | 'skiplist';
+
+/** Called per element; returning false stops the iteration. */
+export type ZSetVisitor = (member: string, score: number) => boolean | void;
+
+export type { KeyPredicate };
 
 const DEFAULT_MAX_ENTRIES = 128;
 const DEFAULT_MAX_VALUE = 64;
 
+// ---------------------------------------------------------------------------------------------
+// The packed (listpack) form
+
+const HDR = 2;
+const COUNT_UNKNOWN = 0xffff;
+const LEN_ESC = 255;
+const EMPTY = '\x00\x00';
+
+const DV = new DataView(new ArrayBuffer(8));
+/** The order-preserving key of the last `setKey` (the query of a scan). */
+const KEY = new Uint8Array(8);
+
+/**
+ * Scores are stored as an order-preserving key: the IEEE-754 bits big-endian, with the sign bit
+ * flipped for positive numbers and every bit flipped for negative ones, so that comparing keys
+ * byte by byte compares the doubles (scans mostly stop at the first byte). -0 and 0 differ, but
+ * a listpack never holds -0 and queries map -0 to 0.
+ */
+function setKey(s: number): void {
+  DV.setFloat64(0, s === 0 ? 0 : s);
+  let hi = DV.getUint32(0);
+  let lo = DV.getUint32(4);
+  if (hi >= 0x80000000) {
+    hi = ~hi;
+    lo = ~lo;
+  } else {
+    hi |= 0x80000000;
+  }
+  KEY[0] = hi >>> 24;
+  KEY[1] = hi >>> 16;
+  KEY[2] = hi >>> 8;
+  KEY[3] = hi;
+  KEY[4] = lo >>> 24;
+  KEY[5] = lo >>> 16;
+  KEY[6] = lo >>> 8;
+  KEY[7] = lo;
+}
+
+/** Sign of (key at p[o, o+8)) - KEY. */
+function cmpKey(p: string, o: number): number {
+  for (let k = 0; k < 8; k++) {
+    const d = p.charCodeAt(o + k) - KEY[k]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function readScore(p: string, o: number): number {
+  let hi = (p.charCodeAt(o) << 24) | (p.charCodeAt(o + 1) << 16) | (p.charCodeAt(o + 2) << 8) | p.charCodeAt(o + 3);
+  let lo = (p.charCodeAt(o + 4) << 24) | (p.charCodeAt(o + 5) << 16) | (p.charCodeAt(o + 6) << 8) | p.charCodeAt(o + 7);
+  if (hi < 0) {
+    hi &= 0x7fffffff; // was positive
+  } else {
+    hi = ~hi;
+    lo = ~lo;
+  }
+  DV.setInt32(0, hi);
+  DV.setInt32(4, lo);
+  return DV.getFloat64(0);
+}
+
+function scoreChars(s: number): string {
+  setKey(s);
+  return String.fromCharCode(KEY[0]!, KEY[1]!, KEY[2]!, KEY[3]!, KEY[4]!, KEY[5]!, KEY[6]!, KEY[7]!);
+}
+
+function lenChars(n: number): string {
+  return n < LEN_ESC ? String.fromCharCode(n) : String.fromCharCode(LEN_ESC, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
+}
+
+function countChars(n: number): string {
+  return n >= COUNT_UNKNOWN ? '\xff\xff' : String.fromCharCode(n >>> 8, n & 255);
+}
+
+/** The escaped (>= 255) member length of the element at o. */
+function longLen(p: string, o: number): number {
+  return ((p.charCodeAt(o + 1) << 24) | (p.charCodeAt(o + 2) << 16) | (p.charCodeAt(o + 3) << 8) | p.charCodeAt(o + 4)) >>> 0;
+}
+
+/** Offset of the member bytes of the element at o. */
+function memberOff(p: string, o: number): number {
+  return p.charCodeAt(o) !== LEN_ESC ? o + 1 : o + 5;
+}
+
+/** Length of the member of the element at o. */
+function memberLen(p: string, o: number): number {
+  const c = p.charCodeAt(o);
+  return c !== LEN_ESC ? c : longLen(p, o);
+}
+
+/** Offset of the element after the one at o. */
+function skip(p: string, o: number): number {
+  const c = p.charCodeAt(o);
+  return c !== LEN_ESC ? o + 9 + c : o + 13 + longLen(p, o);
+}
+
+function packedCount(p: string): number {
+  const n = (p.charCodeAt(0) << 8) | p.charCodeAt(1);
+  if (n !== COUNT_UNKNOWN) return n;
+  let k = 0;
+  for (let o = HDR; o < p.length; o = skip(p, o)) k++;
+  return k;
+}
+
+/** Offset of the element of rank r (p.length when r is the count). */
+function offsetOfRank(p: string, r: number): number {
+  let o = HDR;
+  for (; r > 0; r--) o = skip(p, o);
+  return o;
+}
+
+/** Rank of the element found by the last successful `findMember`. */
+let foundRank = 0;
+
+/** Offset of the element holding `m`, or -1 (its rank goes to `foundRank`). */
+function findMember(p: string, m: string): number {
+  const ml = m.length;
+  // Members often share a prefix ("user:..."): the last byte tells most apart cheaply.
+  const last = ml > 0 ? m.charCodeAt(ml - 1) : -1;
+  const end = p.length;
+  for (let o = HDR, r = 0; o < end; r++) {
+    const c = p.charCodeAt(o);
+    let len: number;
+    let mo: number;
+    if (c !== LEN_ESC) {
+      len = c;
+      mo = o + 1;
+    } else {
+      len = longLen(p, o);
+      mo = o + 5;
+    }
+    if (len === ml && (ml === 0 || (p.charCodeAt(mo + ml - 1) === last && p.startsWith(m, mo)))) {
+      foundRank = r;
+      return o;
+    }
+    o = mo + len + 8;
+  }
+  return -1;
+}
+
+/** Compares the member at p[mo, mo+len) with m by byte value (sign of the difference). */
+function cmpMember(p: string, mo: number, len: number, m: string): number {
+  const n = len < m.length ? len : m.length;
+  for (let i = 0; i < n; i++) {
+    const d = p.charCodeAt(mo + i) - m.charCodeAt(i);
+    if (d !== 0) return d;
+  }
+  return len - m.length;
+}
+
+/**
+ * Offset of the first element ordered after (s, m), ignoring the element at `self` (-1: none).
+ * p.length when there is none.
+ */
+function upperOffset(p: string, s: number, m: string, self: number): number {
+  setKey(s);
+  const end = p.length;
+  for (let o = HDR; o < end; ) {
+    const c = p.charCodeAt(o);
+    let len: number;
+    let mo: number;
+    if (c !== LEN_ESC) {
+      len = c;
+      mo = o + 1;
+    } else {
+      len = longLen(p, o);
+      mo = o + 5;
+    }
+    const so = mo + len;
+    if (o !== self) {
+      const k = cmpKey(p, so);
+      if (k > 0 || (k === 0 && cmpMember(p, mo, len, m) > 0)) return o;
+    }
+    o = so + 8;
+  }
+  return end;
+}
+
+/** Packs elements sorted by (score, member); -0 must already be normalised to 0. */
+function pack(members: readonly string[], scores: readonly number[]): string {
+  const n = members.length;
+  if (n === 0) return EMPTY;
+  const parts = new Array<string>(3 * n + 1);
+  parts[0] = countChars(n);
+  for (let i = 0, j = 1; i < n; i++, j += 3) {
+    const m = members[i]!;
+    parts[j] = lenChars(m.length);
+    parts[j + 1] = m;
+    parts[j + 2] = scoreChars(scores[i]!);
+  }
+  return parts.join('');
+}
+
+// Offsets of the elements of a descending iteration (a stack: visitors may iterate other zsets).
+const offsetPool: Int32Array[] = [];
+let offsetDepth = 0;
+
+function takeOffsets(n: number): Int32Array {
+  let a = offsetPool[offsetDepth];
+  if (a === undefined || a.length < n) {
+    a = new Int32Array(Math.max(n, 128));
+    offsetPool[offsetDepth] = a;
+  }
+  offsetDepth++;
+  return a;
+}
+
+let copyBuf = Buffer.allocUnsafe(256);
+
+/**
+ * A copy of `s` that shares no memory with any other string: V8 represents slices of 13+
+ * characters as views that keep the whole parent string alive.
+ */
+export function ownString(s: string): string {
+  const n = s.length;
+  if (n < 13) return s;
+  if (n > 65536) return Buffer.from(s, 'latin1').latin1Slice(0, n);
+  if (copyBuf.length < n) copyBuf = Buffer.allocUnsafe(Math.max(n, copyBuf.length * 2));
+  copyBuf.latin1Write(s, 0, n);
+  return copyBuf.latin1Slice(0, n);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The skiplist form
+
+class Skiplist {
+  constructor(
+    readonly tree: RankTree,
+    readonly dict: Map<string, number>,
+  ) {}
+
+  static of(tree: RankTree): Skiplist {
+    const d = new Map<string, number>();
+    tree.forEach((m, s) => {
+      d.set(m, s);
+    });
+    return new Skiplist(tree, d);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
 export class ZSetValue {
-  readonly type = 'zset' as const;
+  /** The packed listpack string, or the skiplist structures. */
+  private d: string | Skiplist;
   /** Redis's robj.lru for this value (see Db.lru); strings keep theirs in Db.lru. */
   lru = 0;
-  encoding: ZSetEncoding;
-  /** Elements ordered by (score, member). Commands iterate it directly for ranges. */
-  readonly tree: RankTree;
-  private dict: Map<string, number> | null;
 
   /** An empty zset in the given encoding (commands pick it with `ZSetValue.createFor`). */
-  constructor(encoding: ZSetEncoding = 'listpack', tree?: RankTree) {
-    this.encoding = encoding;
-    this.tree = tree ?? new RankTree();
-    this.dict = null;
-    if (encoding === 'skiplist') this.buildDict();
+  constructor(encoding: ZSetEncoding = 'listpack') {
+    this.d = encoding === 'listpack' ? EMPTY : new Skiplist(new RankTree(), new Map());
+  }
+
+  get type(): 'zset' {
+    return 'zset';
+  }
+
+  get encoding(): ZSetEncoding {
+    return typeof this.d === 'string' ? 'listpack' : 'skiplist';
   }
 
   /**
@@ -57,9 +324,10 @@ export class ZSetValue {
    * stores of ZUNIONSTORE & co). A member given twice keeps its last score. The encoding is the
    * one Redis ends with after loading: listpack when the size and every member length are within
    * zset-max-listpack-entries / -value, else skiplist. Throws on a NaN score (loaders report
-   * that as a corrupt payload, as Redis does).
+   * that as a corrupt payload, as Redis does). `copyMembers`: the members may be slices of
+   * listpack zsets (results of commands), to copy with `ownString` when they go into a skiplist.
    */
-  static from(entries: Iterable<readonly [string, number]>, cfg?: Config, encoding?: ZSetEncoding): ZSetValue {
+  static from(entries: Iterable<readonly [string, number]>, cfg?: Config, encoding?: ZSetEncoding, copyMembers = false): ZSetValue {
     const maxEntries = cfg ? cfg.int('zset-max-listpack-entries') : DEFAULT_MAX_ENTRIES;
     const maxValue = cfg ? cfg.int('zset-max-listpack-value') : DEFAULT_MAX_VALUE;
     let members: string[] = [];
@@ -113,77 +381,295 @@ export class ZSetValue {
       }
     }
     const enc = encoding ?? (members.length <= maxEntries && maxLen <= maxValue && maxEntries > 0 ? 'listpack' : 'skiplist');
-    if (enc === 'listpack') for (let i = 0; i < scores.length; i++) if (scores[i] === 0) scores[i] = 0;
-    return new ZSetValue(enc, RankTree.fromSorted(members, scores));
+    const z = new ZSetValue('listpack');
+    if (enc === 'listpack') {
+      for (let i = 0; i < scores.length; i++) if (scores[i] === 0) scores[i] = 0;
+      z.d = pack(members, scores);
+    } else {
+      if (copyMembers) for (let i = 0; i < members.length; i++) members[i] = ownString(members[i]!);
+      z.d = Skiplist.of(RankTree.fromSorted(members, scores));
+    }
+    return z;
   }
 
   get size(): number {
-    return this.tree.size;
+    const d = this.d;
+    return typeof d === 'string' ? packedCount(d) : d.tree.size;
   }
 
   /** A deep copy in the same encoding (Redis's zsetDup, used by COPY). */
   dup(): ZSetValue {
-    const members: string[] = [];
-    const scores: number[] = [];
-    this.tree.forEach((m, s) => {
-      members.push(m);
-      scores.push(s);
-    });
-    return new ZSetValue(this.encoding, RankTree.fromSorted(members, scores));
+    const d = this.d;
+    const z = new ZSetValue('listpack');
+    if (typeof d === 'string') {
+      z.d = d; // strings are immutable: sharing is copying
+    } else {
+      const members: string[] = [];
+      const scores: number[] = [];
+      d.tree.forEach((m, s) => {
+        members.push(m);
+        scores.push(s);
+      });
+      z.d = Skiplist.of(RankTree.fromSorted(members, scores));
+    }
+    return z;
   }
 
   /** [member, score] ascending by (score, member). */
-  entries(): IterableIterator<[string, number]> {
-    return this.tree.entries();
+  *entries(): IterableIterator<[string, number]> {
+    const d = this.d;
+    if (typeof d !== 'string') {
+      yield* d.tree.entries();
+      return;
+    }
+    for (let o = HDR; o < d.length; ) {
+      const mo = memberOff(d, o);
+      const so = mo + memberLen(d, o);
+      yield [d.slice(mo, so), readScore(d, so)];
+      o = so + 8;
+    }
   }
 
   /** The member's score, or undefined when it is not a member. */
   score(member: string): number | undefined {
-    if (this.dict !== null) return this.dict.get(member);
-    const pos = this.tree.findMember(member);
-    return pos.leaf === null ? undefined : pos.score;
+    const d = this.d;
+    if (typeof d !== 'string') return d.dict.get(member);
+    const o = findMember(d, member);
+    if (o < 0) return undefined;
+    return readScore(d, memberOff(d, o) + member.length);
   }
 
   has(member: string): boolean {
-    return this.score(member) !== undefined;
-  }
-
-  /** Adds a member known to be absent. The caller applies the conversion rule (`convertForAdd`). */
-  insert(member: string, score: number): void {
-    // A listpack stores integral scores as integers, so -0 comes back as 0.
-    if (score === 0 && this.encoding === 'listpack') score = 0;
-    this.tree.insert(score, member);
-    if (this.dict !== null) this.dict.set(member, score);
-  }
-
-  /** Changes an existing member's score (`from` is its current score). */
-  setScore(member: string, from: number, to: number): void {
-    if (to === 0 && this.encoding === 'listpack') to = 0;
-    this.tree.updateScore(from, member, to);
-    if (this.dict !== null) this.dict.set(member, to);
-  }
-
-  /** Removes a member. Returns whether it was present. */
-  remove(member: string): boolean {
-    const s = this.score(member);
-    if (s === undefined) return false;
-    this.tree.delete(s, member);
-    if (this.dict !== null) this.dict.delete(member);
-    return true;
-  }
-
-  /** Removes the element at a tree position (pop, range removals). */
-  removeAt(pos: TreePos<never>): void {
-    const m = pos.member;
-    this.tree.delete(pos.score, m);
-    if (this.dict !== null) this.dict.delete(m);
+    const d = this.d;
+    return typeof d === 'string' ? findMember(d, member) >= 0 : d.dict.has(member);
   }
 
   /** 0-based rank by ascending order, or -1 when absent. */
   rank(member: string): number {
-    const s = this.score(member);
-    if (s === undefined) return -1;
-    return this.tree.rank(s, member);
+    const d = this.d;
+    if (typeof d !== 'string') {
+      const s = d.dict.get(member);
+      return s === undefined ? -1 : d.tree.rank(s, member);
+    }
+    return findMember(d, member) < 0 ? -1 : foundRank;
+  }
+
+  /** Adds a member known to be absent. The caller applies the conversion rule (`convertForAdd`). */
+  insert(member: string, score: number): void {
+    const d = this.d;
+    if (typeof d !== 'string') {
+      d.tree.insert(score, member);
+      d.dict.set(member, score);
+      return;
+    }
+    // A listpack stores integral scores as integers, so -0 comes back as 0.
+    if (score === 0) score = 0;
+    const q = upperOffset(d, score, member, -1);
+    this.d = [countChars(packedCount(d) + 1), d.slice(HDR, q), lenChars(member.length), member, scoreChars(score), d.slice(q)].join('');
+  }
+
+  /** Changes an existing member's score (`from` is its current score). */
+  setScore(member: string, from: number, to: number): void {
+    const d = this.d;
+    if (typeof d !== 'string') {
+      d.tree.updateScore(from, member, to);
+      d.dict.set(member, to);
+      return;
+    }
+    if (to === 0) to = 0;
+    const o = findMember(d, member);
+    if (o < 0) throw new Error('ZSetValue.setScore: not a member');
+    const so = memberOff(d, o) + member.length;
+    const end = so + 8;
+    const q = upperOffset(d, to, member, o);
+    if (q === end) this.d = [d.slice(0, so), scoreChars(to), d.slice(end)].join('');
+    else if (q < o) this.d = [d.slice(0, q), d.slice(o, so), scoreChars(to), d.slice(q, o), d.slice(end)].join('');
+    else this.d = [d.slice(0, o), d.slice(end, q), d.slice(o, so), scoreChars(to), d.slice(q)].join('');
+  }
+
+  /** Removes a member. Returns whether it was present. */
+  remove(member: string): boolean {
+    const d = this.d;
+    if (typeof d !== 'string') {
+      const s = d.dict.get(member);
+      if (s === undefined) return false;
+      d.tree.delete(s, member);
+      d.dict.delete(member);
+      return true;
+    }
+    const o = findMember(d, member);
+    if (o < 0) return false;
+    const n = packedCount(d) - 1;
+    this.d = n === 0 ? EMPTY : [countChars(n), d.slice(HDR, o), d.slice(skip(d, o))].join('');
+    return true;
+  }
+
+  /**
+   * Removes every member of members[start..] that is present (ZREM); a listpack zset is rebuilt
+   * once. Returns the number removed.
+   */
+  removeMembers(members: readonly string[], start = 0): number {
+    const d = this.d;
+    if (typeof d !== 'string' || members.length - start <= 1) {
+      let k = 0;
+      for (let i = start; i < members.length; i++) if (this.remove(members[i]!)) k++;
+      return k;
+    }
+    const found: number[] = [];
+    for (let i = start; i < members.length; i++) {
+      const o = findMember(d, members[i]!);
+      if (o >= 0 && !found.includes(o)) found.push(o);
+    }
+    const k = found.length;
+    if (k === 0) return 0;
+    const n = packedCount(d) - k;
+    if (n === 0) {
+      this.d = EMPTY;
+      return k;
+    }
+    found.sort((a, b) => a - b);
+    const parts: string[] = [countChars(n)];
+    let from = HDR;
+    for (const o of found) {
+      if (o > from) parts.push(d.slice(from, o));
+      from = skip(d, o);
+    }
+    if (from < d.length) parts.push(d.slice(from));
+    this.d = parts.join('');
+    return k;
+  }
+
+  /** Removes the elements of ranks [lo, hi) (pops, ZREMRANGEBY*). */
+  removeRange(lo: number, hi: number): void {
+    if (lo < 0) lo = 0;
+    const d = this.d;
+    if (typeof d !== 'string') {
+      const t = d.tree;
+      if (hi > t.size) hi = t.size;
+      for (let k = lo; k < hi; k++) {
+        const p = t.atRank(lo);
+        const m = p.member;
+        t.delete(p.score, m);
+        d.dict.delete(m);
+      }
+      return;
+    }
+    const count = packedCount(d);
+    if (hi > count) hi = count;
+    if (hi <= lo) return;
+    const n = count - (hi - lo);
+    if (n === 0) {
+      this.d = EMPTY;
+      return;
+    }
+    const oLo = offsetOfRank(d, lo);
+    let oHi = oLo;
+    for (let r = lo; r < hi; r++) oHi = skip(d, oHi);
+    this.d = [countChars(n), d.slice(HDR, oLo), d.slice(oHi)].join('');
+  }
+
+  /**
+   * Visits the elements of ranks [lo, hi): ascending from lo, or descending from hi - 1 when
+   * `reverse`. Stops when `fn` returns false. The zset may be modified by `fn`; the iteration
+   * then goes on over a listpack zset's old content (an iteration over a skiplist one must not
+   * be combined with modifications).
+   */
+  forRange(lo: number, hi: number, reverse: boolean, fn: ZSetVisitor): void {
+    if (lo < 0) lo = 0;
+    const d = this.d;
+    if (typeof d !== 'string') {
+      const t = d.tree;
+      if (hi > t.size) hi = t.size;
+      if (hi <= lo) return;
+      const p = t.atRank(reverse ? hi - 1 : lo);
+      for (let k = hi - lo; k > 0; k--) {
+        if (fn(p.member, p.score) === false) return;
+        if (reverse) p.prev();
+        else p.next();
+      }
+      return;
+    }
+    let o = HDR;
+    for (let r = 0; r < lo && o < d.length; r++) o = skip(d, o);
+    if (!reverse) {
+      for (let r = lo; r < hi && o < d.length; r++) {
+        const mo = memberOff(d, o);
+        const so = mo + memberLen(d, o);
+        o = so + 8;
+        if (fn(d.slice(mo, so), readScore(d, so)) === false) return;
+      }
+      return;
+    }
+    const count = packedCount(d);
+    if (hi > count) hi = count;
+    if (hi <= lo) return;
+    const offs = takeOffsets(hi - lo);
+    try {
+      let k = 0;
+      for (let r = lo; r < hi && o < d.length; r++) {
+        offs[k++] = o;
+        o = skip(d, o);
+      }
+      while (k > 0) {
+        const e = offs[--k]!;
+        const mo = memberOff(d, e);
+        const so = mo + memberLen(d, e);
+        if (fn(d.slice(mo, so), readScore(d, so)) === false) return;
+      }
+    } finally {
+      offsetDepth--;
+    }
+  }
+
+  /** Visits every element in ascending order; stops when `fn` returns false. */
+  forEach(fn: ZSetVisitor): void {
+    this.forRange(0, Infinity, false, fn);
+  }
+
+  /** [member, score] of the element of rank r, or undefined when out of range. */
+  elementAt(r: number): [string, number] | undefined {
+    const d = this.d;
+    if (typeof d !== 'string') {
+      const p = d.tree.atRank(r);
+      return p.valid ? [p.member, p.score] : undefined;
+    }
+    if (r < 0) return undefined;
+    let o = HDR;
+    for (; r > 0 && o < d.length; r--) o = skip(d, o);
+    if (o >= d.length) return undefined;
+    const mo = memberOff(d, o);
+    const so = mo + memberLen(d, o);
+    return [d.slice(mo, so), readScore(d, so)];
+  }
+
+  /** Number of elements whose score is < x, or <= x when `inclusive` (a rank for score ranges). */
+  scoreRank(x: number, inclusive: boolean): number {
+    const d = this.d;
+    if (typeof d !== 'string') return d.tree.lowerBound(inclusive ? (s) => s > x : (s) => s >= x).rank;
+    if (Number.isNaN(x)) return packedCount(d); // no score is >= NaN (as for the tree)
+    setKey(x);
+    let r = 0;
+    for (let o = HDR; o < d.length; r++) {
+      const so = memberOff(d, o) + memberLen(d, o);
+      const k = cmpKey(d, so);
+      if (k > 0 || (k === 0 && !inclusive)) return r;
+      o = so + 8;
+    }
+    return r;
+  }
+
+  /** Number of elements before the first one for which the monotone predicate `p` holds. */
+  countBefore(p: KeyPredicate): number {
+    const d = this.d;
+    if (typeof d !== 'string') return d.tree.lowerBound(p).rank;
+    let r = 0;
+    for (let o = HDR; o < d.length; r++) {
+      const mo = memberOff(d, o);
+      const so = mo + memberLen(d, o);
+      if (p(readScore(d, so), d.slice(mo, so))) return r;
+      o = so + 8;
+    }
+    return r;
   }
 
   /**
@@ -192,16 +678,27 @@ export class ZSetValue {
    * longer than zset-max-listpack-value. Call before inserting a new member.
    */
   convertForAdd(memberLen: number, cfg: Config): void {
-    if (this.encoding !== 'listpack') return;
-    if (this.tree.size + 1 > cfg.int('zset-max-listpack-entries') || memberLen > cfg.int('zset-max-listpack-value')) {
+    const d = this.d;
+    if (typeof d !== 'string') return;
+    if (packedCount(d) + 1 > cfg.int('zset-max-listpack-entries') || memberLen > cfg.int('zset-max-listpack-value')) {
       this.convertToSkiplist();
     }
   }
 
   convertToSkiplist(): void {
-    if (this.encoding === 'skiplist') return;
-    this.encoding = 'skiplist';
-    this.buildDict();
+    const d = this.d;
+    if (typeof d !== 'string') return;
+    const members: string[] = [];
+    const scores: number[] = [];
+    for (let o = HDR; o < d.length; ) {
+      const mo = memberOff(d, o);
+      const so = mo + memberLen(d, o);
+      // Copies, so that the members do not keep the packed string alive.
+      members.push(ownString(d.slice(mo, so)));
+      scores.push(readScore(d, so));
+      o = so + 8;
+    }
+    this.d = Skiplist.of(RankTree.fromSorted(members, scores));
   }
 
   /**
@@ -209,31 +706,22 @@ export class ZSetValue {
    * end in listpack encoding when the result is small enough.
    */
   convertToListpackIfSmall(cfg: Config): void {
-    if (this.encoding !== 'skiplist') return;
+    const d = this.d;
+    if (typeof d === 'string') return;
     const maxEntries = cfg.int('zset-max-listpack-entries');
     const maxValue = cfg.int('zset-max-listpack-value');
-    if (this.size > maxEntries) return;
+    if (d.tree.size > maxEntries) return;
+    const members: string[] = [];
+    const scores: number[] = [];
     let fits = true;
-    this.tree.forEach((m) => {
+    d.tree.forEach((m, s) => {
       if (m.length > maxValue) return (fits = false);
+      members.push(m);
+      // Scores written into a listpack lose the sign of zero (see insert).
+      scores.push(s === 0 ? 0 : s);
       return true;
     });
     if (!fits) return;
-    this.encoding = 'listpack';
-    this.dict = null;
-    // Scores written into a listpack lose the sign of zero (see insert).
-    const negZero: string[] = [];
-    this.tree.forEach((m, s) => {
-      if (Object.is(s, -0)) negZero.push(m);
-    });
-    for (const m of negZero) this.tree.updateScore(-0, m, 0);
-  }
-
-  private buildDict(): void {
-    const d = new Map<string, number>();
-    this.tree.forEach((m, s) => {
-      d.set(m, s);
-    });
-    this.dict = d;
+    this.d = pack(members, scores);
   }
 }

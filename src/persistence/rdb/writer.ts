@@ -196,11 +196,11 @@ function writeZsetBody(out: RdbOut, z: ZSetValue): number {
   if (z.encoding === 'listpack') {
     const lp = lpScratch;
     lp.reset();
-    for (const [m, score] of z.entries()) {
+    z.forEach((m, score) => {
       lp.append(m);
       // zzlInsertAt stores the score as d2string text (%.17g), itself int-encoded when integral.
       lp.append(formatG17(score));
-    }
+    });
     out.blob(lp.finish());
     return F.RDB_TYPE_ZSET_LISTPACK;
   }
