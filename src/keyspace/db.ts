@@ -27,6 +27,13 @@ export class Db {
    * string keys keep theirs in this Map. Small integers: updating either allocates nothing.
    */
   readonly lru = new Map<string, number>();
+  /**
+   * The clock of string keys loaded from an RDB payload and not accessed since (-1: none).
+   * Loading skips their Map entries (one Map insert per key is a large part of a load's cost);
+   * they read as loaded when the load started, where Redis would stamp each key as it is read
+   * — a difference of at most the load's duration, at the LRU clock's one-second resolution.
+   */
+  lruLoaded = -1;
 
   constructor(
     readonly id: number,
@@ -72,7 +79,9 @@ export class Db {
   lruOf(key: string): number | undefined {
     const v = this.dict.get(key);
     if (v === undefined) return undefined;
-    return typeof v === 'string' ? this.lru.get(key) : v.lru;
+    if (typeof v !== 'string') return v.lru;
+    const clock = this.lru.get(key);
+    return clock !== undefined ? clock : this.lruLoaded >= 0 ? this.lruLoaded : undefined;
   }
 
   /** Records the store/access time of `value` under `key`. */
@@ -151,6 +160,15 @@ export class Db {
     }
   }
 
+  /**
+   * RDB loaders: adds a key known to be new without notifications, hooks or a per-key LRU Map
+   * entry for strings (see lruLoaded; the caller sets it when the load starts).
+   */
+  addLoaded(key: string, value: Value): void {
+    this.dict.set(key, value);
+    if (typeof value !== 'string') value.lru = this.lruLoaded;
+  }
+
   /** Removes a key and its TTL. Returns whether it existed (expired or not). */
   delete(key: string): boolean {
     const v = this.dict.get(key);
@@ -191,6 +209,7 @@ export class Db {
     this.dict.clear();
     this.expires.clear();
     this.lru.clear();
+    this.lruLoaded = -1;
     this.avgTtl = 0;
     return n;
   }
@@ -214,6 +233,9 @@ export class Db {
     const avg = this.avgTtl;
     this.avgTtl = other.avgTtl;
     other.avgTtl = avg;
+    const loaded = this.lruLoaded;
+    this.lruLoaded = other.lruLoaded;
+    other.lruLoaded = loaded;
   }
 
   /**

@@ -71,6 +71,8 @@ export class RdbLoader {
   ) {
     this.db = dbs[0] ?? null;
     this.checksum = opts.config.bool('rdbchecksum');
+    // Loaded keys read as loaded now (Db.lruLoaded): no per-key LRU entry to insert.
+    for (const db of dbs) db.lruLoaded = db.lruClock();
   }
 
   feed(chunk: Buffer): void {
@@ -196,10 +198,11 @@ export class RdbLoader {
     }
     // One hash lookup per key: a duplicate shows as a dict that did not grow.
     const before = db.dict.size;
-    db.add(key, value);
+    db.addLoaded(key, value);
     if (db.dict.size === before) {
       if (this.opts.merge !== true) throw duplicate(key);
       db.expires.delete(key);
+      db.lru.delete(key);
     }
     if (expire !== -1) db.expires.set(key, expire);
     this.keysLoaded++;
