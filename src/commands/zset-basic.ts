@@ -3,7 +3,7 @@
  * ZLEXCOUNT ZRANDMEMBER ZSCAN (Redis 7.0 t_zset.c semantics and error order).
  */
 import type { Client } from '../net/client.js';
-import { ZSetValue } from '../types/zset.js';
+import { ZSetValue, type ZSetWriter } from '../types/zset.js';
 import { Err } from '../protocol/errors.js';
 import { globMatch } from '../util/glob.js';
 import { formatG17, parseInt64 } from '../util/numbers.js';
@@ -91,10 +91,13 @@ function zaddGeneric(c: Client, argv: string[], zincrby: boolean): void {
     c.db.add(key, z);
   }
   const cfg = c.server.config;
+  // Many elements for a listpack zset: applied to a map and packed once.
+  const batch = elements >= 8 ? z.startBatch() : null;
+  const w: ZSetWriter = batch ?? z;
   for (let j = 0; j < elements; j++) {
     const m = argv[i + j * 2 + 1]!;
     let s = scores[j]!;
-    const cur = z.score(m);
+    const cur = w.score(m);
     if (cur !== undefined) {
       if (nx) continue;
       if (incr) {
@@ -108,17 +111,18 @@ function zaddGeneric(c: Client, argv: string[], zincrby: boolean): void {
       score = s;
       processed++;
       if (s !== cur) {
-        z.setScore(m, cur, s);
+        w.setScore(m, cur, s);
         updated++;
       }
     } else if (!xx) {
-      z.convertForAdd(m.length, cfg);
-      z.insert(m, s);
+      w.convertForAdd(m.length, cfg);
+      w.insert(m, s);
       added++;
       processed++;
       score = s;
     }
   }
+  batch?.commit();
   if (z.size === 0) c.db.delete(key); // nothing was added to a key we just created
   if (added > 0 || updated > 0) {
     c.server.keyspace.changed(c.db, key, 'z', incr ? 'zincr' : 'zadd', nanErr ? 0 : added + updated);

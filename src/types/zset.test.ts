@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Config } from '../config/config.js';
 import { RankTree } from './rank-tree.js';
-import { ownString, ZSetValue } from './zset.js';
+import { ownString, ZSetValue, type ZSetWriter } from './zset.js';
 
 /** Deterministic PRNG so failures reproduce. */
 function rng(seed: number): () => number {
@@ -176,6 +176,7 @@ class Model {
 
 type Op =
   | { t: 'add'; m: string; s: number }
+  | { t: 'addMany'; e: [string, number][] }
   | { t: 'rem'; m: string }
   | { t: 'remMany'; ms: string[] }
   | { t: 'remRange'; a: number; b: number }
@@ -199,6 +200,7 @@ const scoreArb = fc.oneof(
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 10, arbitrary: fc.record({ t: fc.constant('add' as const), m: memberArb, s: scoreArb }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('rem' as const), m: memberArb }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('addMany' as const), e: fc.array(fc.tuple(memberArb, scoreArb), { maxLength: 12 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('remMany' as const), ms: fc.array(memberArb, { maxLength: 6 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('remRange' as const), a: fc.integer({ min: -2, max: 20 }), b: fc.integer({ min: -2, max: 25 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('pop' as const), max: fc.boolean(), n: fc.integer({ min: 1, max: 4 }) }) },
@@ -253,6 +255,25 @@ test('property: listpack (packed) and skiplist zsets behave like a sorted refere
             } else if (op.s !== cur) z.setScore(op.m, cur, op.s);
             else break; // same score: ZADD changes nothing (not even the sign of zero)
             model.add(op.m, op.s);
+            break;
+          }
+          case 'addMany': {
+            // ZADD with many elements: through a batch on a listpack zset.
+            const b = z.startBatch();
+            assert.equal(b === null, z.encoding === 'skiplist');
+            const w: ZSetWriter = b ?? z;
+            for (const [m, s] of op.e) {
+              const cur = w.score(m);
+              assert.ok(Object.is(cur, model.map.get(m)));
+              assert.equal(w.size, model.map.size);
+              if (cur === undefined) {
+                w.convertForAdd(m.length, cfg);
+                w.insert(m, s);
+              } else if (s !== cur) w.setScore(m, cur, s);
+              else continue;
+              model.add(m, s);
+            }
+            b?.commit();
             break;
           }
           case 'rem':

@@ -241,6 +241,33 @@ function pack(members: readonly string[], scores: readonly number[]): string {
   return parts.join('');
 }
 
+/** Distinct elements sorted by (score, member). */
+function sortElements(members: string[], scores: number[]): [string[], number[]] {
+  const idx = members.map((_, i) => i);
+  idx.sort((a, b) => {
+    const sa = scores[a]!;
+    const sb = scores[b]!;
+    if (sa !== sb) return sa < sb ? -1 : 1;
+    const ma = members[a]!;
+    const mb = members[b]!;
+    return ma < mb ? -1 : ma > mb ? 1 : 0;
+  });
+  return [idx.map((i) => members[i]!), idx.map((i) => scores[i]!)];
+}
+
+/**
+ * The content of a zset of sorted distinct elements in the given encoding. Normalises -0 for a
+ * listpack; `copyMembers` copies members that may be slices of packed strings into a skiplist.
+ */
+function build(members: string[], scores: number[], enc: ZSetEncoding, copyMembers: boolean): string | Skiplist {
+  if (enc === 'listpack') {
+    for (let i = 0; i < scores.length; i++) if (scores[i] === 0) scores[i] = 0;
+    return pack(members, scores);
+  }
+  if (copyMembers) for (let i = 0; i < members.length; i++) members[i] = ownString(members[i]!);
+  return Skiplist.of(RankTree.fromSorted(members, scores));
+}
+
 // Offsets of the elements of a descending iteration (a stack: visitors may iterate other zsets).
 const offsetPool: Int32Array[] = [];
 let offsetDepth = 0;
@@ -290,11 +317,28 @@ class Skiplist {
 
 // ---------------------------------------------------------------------------------------------
 
-export class ZSetValue {
+/** The write operations ZADD needs: a ZSetValue, or a ZSetBatch on one. */
+export interface ZSetWriter {
+  readonly size: number;
+  score(member: string): number | undefined;
+  insert(member: string, score: number): void;
+  setScore(member: string, from: number, to: number): void;
+  convertForAdd(memberLen: number, cfg: Config): void;
+}
+
+let setContent: (z: ZSetValue, d: string | Skiplist) => void;
+
+export class ZSetValue implements ZSetWriter {
   /** The packed listpack string, or the skiplist structures. */
   private d: string | Skiplist;
   /** Redis's robj.lru for this value (see Db.lru); strings keep theirs in Db.lru. */
   lru = 0;
+
+  static {
+    setContent = (z, d) => {
+      z.d = d;
+    };
+  }
 
   /** An empty zset in the given encoding (commands pick it with `ZSetValue.createFor`). */
   constructor(encoding: ZSetEncoding = 'listpack') {
@@ -367,28 +411,12 @@ export class ZSetValue {
         members.reverse();
         scores.reverse();
       } else {
-        const idx = members.map((_, i) => i);
-        idx.sort((a, b) => {
-          const sa = scores[a]!;
-          const sb = scores[b]!;
-          if (sa !== sb) return sa < sb ? -1 : 1;
-          const ma = members[a]!;
-          const mb = members[b]!;
-          return ma < mb ? -1 : ma > mb ? 1 : 0;
-        });
-        members = idx.map((i) => members[i]!);
-        scores = idx.map((i) => scores[i]!);
+        [members, scores] = sortElements(members, scores);
       }
     }
     const enc = encoding ?? (members.length <= maxEntries && maxLen <= maxValue && maxEntries > 0 ? 'listpack' : 'skiplist');
     const z = new ZSetValue('listpack');
-    if (enc === 'listpack') {
-      for (let i = 0; i < scores.length; i++) if (scores[i] === 0) scores[i] = 0;
-      z.d = pack(members, scores);
-    } else {
-      if (copyMembers) for (let i = 0; i < members.length; i++) members[i] = ownString(members[i]!);
-      z.d = Skiplist.of(RankTree.fromSorted(members, scores));
-    }
+    z.d = build(members, scores, enc, copyMembers);
     return z;
   }
 
@@ -685,6 +713,15 @@ export class ZSetValue {
     }
   }
 
+  /**
+   * Many writes to a listpack zset in one command (a ZADD with many elements) go through a batch
+   * that packs the result once instead of rebuilding the string per element; see ZSetBatch.
+   * Null for a skiplist zset (its writes are cheap anyway).
+   */
+  startBatch(): ZSetBatch | null {
+    return typeof this.d === 'string' ? new ZSetBatch(this) : null;
+  }
+
   convertToSkiplist(): void {
     const d = this.d;
     if (typeof d !== 'string') return;
@@ -723,5 +760,58 @@ export class ZSetValue {
     });
     if (!fits) return;
     this.d = pack(members, scores);
+  }
+}
+
+/**
+ * Writes to a listpack zset applied to a member -> score Map with exactly the semantics of the
+ * ZSetValue methods (-0 stored as 0 while listpack, the conversion rule of convertForAdd, after
+ * which -0 is kept), then written back by `commit()` in one go: packed, or built as a skiplist
+ * when the writes converted it.
+ */
+export class ZSetBatch implements ZSetWriter {
+  private readonly map = new Map<string, number>();
+  private listpack = true;
+  private dirty = false;
+
+  constructor(private readonly z: ZSetValue) {
+    const map = this.map;
+    z.forEach((m, s) => {
+      map.set(m, s);
+    });
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  score(member: string): number | undefined {
+    return this.map.get(member);
+  }
+
+  insert(member: string, score: number): void {
+    if (score === 0 && this.listpack) score = 0;
+    this.map.set(member, score);
+    this.dirty = true;
+  }
+
+  setScore(member: string, _from: number, to: number): void {
+    this.insert(member, to);
+  }
+
+  convertForAdd(memberLen: number, cfg: Config): void {
+    if (!this.listpack) return;
+    if (this.map.size + 1 > cfg.int('zset-max-listpack-entries') || memberLen > cfg.int('zset-max-listpack-value')) {
+      this.listpack = false;
+      this.dirty = true;
+    }
+  }
+
+  /** Writes the result into the zset (nothing when no write happened). */
+  commit(): void {
+    if (!this.dirty) return;
+    const [members, scores] = sortElements([...this.map.keys()], [...this.map.values()]);
+    // Members read from the packed string may be slices of it: copied into a skiplist.
+    setContent(this.z, build(members, scores, this.listpack ? 'listpack' : 'skiplist', true));
   }
 }
