@@ -195,34 +195,21 @@ test('while the payload loads, clients get -LOADING and the loop keeps serving',
   // serving its old data until then, so nothing is held twice.
   const { fm, srv } = await setup(['--replica-read-only', 'no']);
   assert.equal(cli(srv.port, 'set', 'old', 'x'), 'OK');
-  const entries: [string, string][] = [];
-  for (let i = 0; i < 200000; i++) entries.push([`key:${i}`, `value:${i}`]);
-  const rdb = buildRdb({ 0: entries });
-  const conn = await fm.nextConn();
-  await conn.acceptHandshake();
+  const { conn, rdb } = await offerPayload(fm, 200000);
   const c = await RawConn.connect(srv.port);
   conn.write(Buffer.concat([Buffer.from(`+FULLRESYNC ${A} 0\r\n$${rdb.length}\r\n`), rdb]));
   const replies = new Set<string>();
   let loadingSeen = 0;
   // The connection stays usable throughout: each GET gets an answer while the load runs.
   const deadline = Date.now() + 20000;
-  while (!replies.has('$1') && Date.now() < deadline) {
-    c.write('*2\r\n$3\r\nGET\r\n$7\r\nkey:199\r\n');
-    const first = await c.read(1);
-    const rest = first === '-' ? await readLine(c) : first === '$' ? await readLine(c) : '';
-    if (first === '-') {
-      replies.add(`-${rest}`);
-      loadingSeen++;
-    }
-    else if (rest === '-1') replies.add('nil');
-    else {
-      await c.read(Number(rest) + 2);
-      replies.add('$1');
-    }
+  while (!replies.has('value') && Date.now() < deadline) {
+    const r = await getReply(c, 'key:199');
+    replies.add(r);
+    if (r.startsWith('-')) loadingSeen++;
   }
   c.close();
   assert.ok(replies.has('-LOADING Redis is loading the dataset in memory'), [...replies].join(' | '));
-  assert.ok(replies.has('$1'));
+  assert.ok(replies.has('value'));
   assert.ok(loadingSeen > 1, 'the load spans several turns of the event loop');
   assert.equal(cli(srv.port, 'dbsize'), '200000');
   assert.equal(cli(srv.port, 'get', 'old'), '');
@@ -230,25 +217,13 @@ test('while the payload loads, clients get -LOADING and the loop keeps serving',
 
 test('an empty replica parses the payload while it arrives: no -LOADING, the loop keeps serving', async () => {
   const { fm, srv } = await setup();
-  const entries: [string, string][] = [];
-  for (let i = 0; i < 200000; i++) entries.push([`key:${i}`, `value:${i}`]);
-  const rdb = buildRdb({ 0: entries });
-  const conn = await fm.nextConn();
-  await conn.acceptHandshake();
+  const { conn, rdb } = await offerPayload(fm, 200000);
   const c = await RawConn.connect(srv.port);
   conn.write(`+FULLRESYNC ${A} 0\r\n$${rdb.length}\r\n`);
   // Feed the payload in pieces with pauses: the replica answers in between, from its old
   // (empty) dataset, until the whole new one is in place at once.
   const replies: string[] = [];
-  const ask = async (): Promise<void> => {
-    c.write('*2\r\n$3\r\nGET\r\n$8\r\nkey:1999\r\n');
-    const first = await c.read(1);
-    const rest = await readLine(c);
-    if (first === '$' && rest !== '-1') {
-      await c.read(Number(rest) + 2);
-      replies.push('value');
-    } else replies.push(first === '-' ? `-${rest}` : 'nil');
-  };
+  const ask = async (): Promise<void> => void replies.push(await getReply(c, 'key:1999'));
   const piece = Math.ceil(rdb.length / 8);
   for (let off = 0; off < rdb.length; off += piece) {
     conn.write(rdb.subarray(off, off + piece));
@@ -281,6 +256,27 @@ test('a payload that fails its checksum while parsed on arrival is refused like 
   const again = await fm.nextConn();
   await again.acceptHandshake();
 });
+
+/** A fake master connection past the handshake, and an RDB of `n` string keys key:i → value:i. */
+async function offerPayload(fm: FakeMaster, n: number): Promise<{ conn: FakeConn; rdb: Buffer }> {
+  const entries: [string, string][] = [];
+  for (let i = 0; i < n; i++) entries.push([`key:${i}`, `value:${i}`]);
+  const rdb = buildRdb({ 0: entries });
+  const conn = await fm.nextConn();
+  await conn.acceptHandshake();
+  return { conn, rdb };
+}
+
+/** GET over a raw connection: 'value' for a bulk, 'nil', or the error line with its '-'. */
+async function getReply(c: RawConn, key: string): Promise<string> {
+  c.write(`*2\r\n$3\r\nGET\r\n$${key.length}\r\n${key}\r\n`);
+  const first = await c.read(1);
+  const rest = await readLine(c);
+  if (first === '-') return `-${rest}`;
+  if (first !== '$' || rest === '-1') return 'nil';
+  await c.read(Number(rest) + 2);
+  return 'value';
+}
 
 /** Reads up to CRLF (the CRLF consumed, not returned). */
 async function readLine(c: RawConn): Promise<string> {
