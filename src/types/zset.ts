@@ -37,6 +37,7 @@
  */
 import type { Config } from '../config/config.js';
 import { RankTree, type KeyPredicate } from './rank-tree.js';
+import { dataAt, lenAt } from './packed.js';
 
 export type ZSetEncoding = 'listpack' | 'skiplist';
 
@@ -122,26 +123,13 @@ function countChars(n: number): string {
   return n >= COUNT_UNKNOWN ? '\xff\xff' : String.fromCharCode(n >>> 8, n & 255);
 }
 
-/** The escaped (>= 255) member length of the element at o. */
-function longLen(p: string, o: number): number {
-  return ((p.charCodeAt(o + 1) << 24) | (p.charCodeAt(o + 2) << 16) | (p.charCodeAt(o + 3) << 8) | p.charCodeAt(o + 4)) >>> 0;
-}
+// Member length prefixes use packed.ts's layout: lenAt / dataAt read them.
+const memberOff = dataAt;
+const memberLen = lenAt;
 
-/** Offset of the member bytes of the element at o. */
-function memberOff(p: string, o: number): number {
-  return p.charCodeAt(o) !== LEN_ESC ? o + 1 : o + 5;
-}
-
-/** Length of the member of the element at o. */
-function memberLen(p: string, o: number): number {
-  const c = p.charCodeAt(o);
-  return c !== LEN_ESC ? c : longLen(p, o);
-}
-
-/** Offset of the element after the one at o. */
+/** Offset of the element after the one at o (its member, then the 8 score chars). */
 function skip(p: string, o: number): number {
-  const c = p.charCodeAt(o);
-  return c !== LEN_ESC ? o + 9 + c : o + 13 + longLen(p, o);
+  return dataAt(p, o) + lenAt(p, o) + 8;
 }
 
 function packedCount(p: string): number {
@@ -169,16 +157,8 @@ function findMember(p: string, m: string): number {
   const last = ml > 0 ? m.charCodeAt(ml - 1) : -1;
   const end = p.length;
   for (let o = HDR, r = 0; o < end; r++) {
-    const c = p.charCodeAt(o);
-    let len: number;
-    let mo: number;
-    if (c !== LEN_ESC) {
-      len = c;
-      mo = o + 1;
-    } else {
-      len = longLen(p, o);
-      mo = o + 5;
-    }
+    const len = lenAt(p, o);
+    const mo = dataAt(p, o);
     if (len === ml && (ml === 0 || (p.charCodeAt(mo + ml - 1) === last && p.startsWith(m, mo)))) {
       foundRank = r;
       return o;
@@ -206,16 +186,8 @@ function upperOffset(p: string, s: number, m: string, self: number): number {
   setKey(s);
   const end = p.length;
   for (let o = HDR; o < end; ) {
-    const c = p.charCodeAt(o);
-    let len: number;
-    let mo: number;
-    if (c !== LEN_ESC) {
-      len = c;
-      mo = o + 1;
-    } else {
-      len = longLen(p, o);
-      mo = o + 5;
-    }
+    const len = lenAt(p, o);
+    const mo = dataAt(p, o);
     const so = mo + len;
     if (o !== self) {
       const k = cmpKey(p, so);
