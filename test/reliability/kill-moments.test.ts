@@ -154,7 +154,13 @@ test('killed mid-transfer (throttled): no partial dataset kept, the master serve
 });
 
 test('killed mid-load (-LOADING): the received RDB loads at restart, partial resync, converged', async (t) => {
-  const { r, args } = await replica(m.port);
+  // An empty replica parses the payload as it arrives (no load phase to be killed in); one that
+  // holds data loads it after the transfer. So it gets a key of its own first.
+  const args = ['--replicaof', '127.0.0.1', String(m.port)];
+  const r = await startMirra();
+  started.push(r);
+  assert.equal(cli(r.port, 'set', 'own:key', '1'), 'OK');
+  assert.equal(cli(r.port, 'replicaof', '127.0.0.1', String(m.port)), 'OK');
   const rp = await probe(r.port);
   const moment = await atMoment('payload loading', async () => (await rp.field('persistence', 'loading')) === '1', () => killHard(r), {
     timeoutMs: 30000,
