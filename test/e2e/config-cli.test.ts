@@ -151,6 +151,10 @@ test('a missing config file: one log line on stdout, exit 1', { skip: !redisAvai
 });
 
 test('--version and --help', () => {
+  // The bin runs by itself, as `npx mirra-server` runs it: executable, its shebang finds node.
+  const direct = spawnSync(MIRRA_BIN, ['--version'], { encoding: 'utf8', timeout: 20000 });
+  assert.equal(direct.status, 0, direct.stderr);
+  assert.match(direct.stdout, /^Redis server v=7\.0\.15 /);
   for (const flag of ['-v', '--version']) {
     const m = runOnce('mirra', [flag]);
     assert.equal(m.status, 0);
