@@ -13,7 +13,7 @@
  * field/value longer than hash-max-listpack-value, and never converts back (Redis 7.0).
  */
 import type { Config } from '../config/config.js';
-import { copyElementAt, elementAt, equalsAt, lenAt, packed, skip, splice } from './packed.js';
+import { copyElementAt, elementAt, elementsEqual, equalsAt, lenAt, packed, skip, splice } from './packed.js';
 
 export type HashEncoding = 'listpack' | 'hashtable';
 
@@ -56,6 +56,23 @@ export class HashValue {
     const h = new HashValue();
     if (Array.isArray(entries) && h.packAll(entries as [string, string][], cfg)) return h;
     for (const [f, v] of entries) h.set(f, v, cfg);
+    return h;
+  }
+
+  /**
+   * Loader fast path for a small listpack read from an RDB: `p` holds field, value, … already
+   * packed (`pairs` pairs, no element longer than `maxLen`). Returns null when the hash would
+   * not be a listpack, has more than 16 pairs (the repeat check below is quadratic) or repeats
+   * a field; the caller then decodes it the general way, which reports a repeat as corrupt.
+   */
+  static fromPacked(p: string, pairs: number, maxLen: number, cfg: Config): HashValue | null {
+    if (pairs === 0 || pairs > 16 || pairs > cfg.int('hash-max-listpack-entries') || maxLen > cfg.int('hash-max-listpack-value')) return null;
+    for (let a = 0; a < p.length; a = skip(p, skip(p, a))) {
+      for (let b = skip(p, skip(p, a)); b < p.length; b = skip(p, skip(p, b))) if (elementsEqual(p, a, b)) return null;
+    }
+    const h = new HashValue();
+    h.d = p;
+    h.n = pairs;
     return h;
   }
 

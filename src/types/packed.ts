@@ -77,6 +77,16 @@ export function equalsAt(p: string, pos: number, s: string): boolean {
   return true;
 }
 
+/** Whether the elements whose prefixes start at a and b hold the same bytes. */
+export function elementsEqual(p: string, a: number, b: number): boolean {
+  const n = lenAt(p, a);
+  if (lenAt(p, b) !== n) return false;
+  const da = dataAt(p, a);
+  const db = dataAt(p, b);
+  for (let i = 0; i < n; i++) if (p.charCodeAt(da + i) !== p.charCodeAt(db + i)) return false;
+  return true;
+}
+
 /** Number of elements in a packed string (a linear walk). */
 export function countElements(p: string): number {
   let n = 0;
@@ -119,6 +129,29 @@ class PackedBuilder {
     }
     if (len <= 16) for (let i = 0; i < len; i++) b[o++] = s.charCodeAt(i);
     else o += b.latin1Write(s, o, len);
+    this.n = o;
+    return this;
+  }
+
+  /** Appends one element whose bytes are buf[start, end) (loaders reading a binary format). */
+  bytes(buf: Uint8Array, start: number, end: number): this {
+    const len = end - start;
+    this.room(len + 5);
+    const b = this.buf;
+    let o = this.n;
+    if (len < LONG) b[o++] = len;
+    else {
+      b[o++] = LONG;
+      b[o++] = len >>> 24;
+      b[o++] = (len >>> 16) & 255;
+      b[o++] = (len >>> 8) & 255;
+      b[o++] = len & 255;
+    }
+    if (len <= 16) for (let i = start; i < end; i++) b[o++] = buf[i]!;
+    else {
+      b.set(buf.subarray(start, end), o);
+      o += len;
+    }
     this.n = o;
     return this;
   }

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { crc64, Crc64 } from './crc64.js';
 import { lzfCompress, lzfDecompress, LzfError } from './lzf.js';
-import { ListpackBuilder, lpDecode, lpEncode, intsetEncode, intsetDecode, zlDecode, zipmapDecode, canonicalInt } from './listpack.js';
+import { ListpackBuilder, lpDecode, lpEncode, lpToPacked, intsetEncode, intsetDecode, zlDecode, zipmapDecode, canonicalInt } from './listpack.js';
+import { HashValue } from '../../types/hash.js';
 import { RdbOut } from './out.js';
 import { Cursor } from './cursor.js';
 import { RdbError } from './errors.js';
@@ -193,4 +194,36 @@ test('DUMP payload: byte-identical to Redis for a string, verify and parse', () 
   const v11 = Buffer.from(p);
   v11.writeUInt16LE(11, p.length - 10);
   assert.equal(verifyDumpPayload(v11), false);
+});
+
+test('property: a hash listpack decoded straight to its packed string equals the element-wise decode', () => {
+  const cfg = new Config();
+  cfg.apply('hash-max-listpack-value', ['400']);
+  // Integers (every listpack int width), short/long/255+-byte strings, binary bytes.
+  const bytes = fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 300 }).map((a) => String.fromCharCode(...a));
+  const elem = fc.oneof(fc.integer({ min: -(2 ** 40), max: 2 ** 40 }).map(String), fc.constantFrom('0', '-1', '127', '4096', '9223372036854775807'), bytes);
+  fc.assert(
+    fc.property(fc.array(elem, { maxLength: 40 }), (items) => {
+      const blob = lpEncode(items);
+      const flat = lpDecode(blob);
+      const lp = lpToPacked(blob);
+      assert.equal(lp.count, flat.length);
+      assert.equal(lp.maxLen, flat.reduce((m, s) => Math.max(m, s.length), 0));
+      if (flat.length % 2 !== 0) return;
+      const h = HashValue.fromPacked(lp.p, flat.length / 2, lp.maxLen, cfg);
+      const fields = flat.filter((_, i) => i % 2 === 0);
+      const repeats = new Set(fields).size !== fields.length;
+      if (flat.length === 0 || flat.length / 2 > 16 || repeats) {
+        assert.equal(h, null);
+        return;
+      }
+      assert.ok(h !== null);
+      const pairs: [string, string][] = [];
+      for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+      assert.deepEqual([...h.entries()], pairs);
+      assert.equal(h.size, pairs.length);
+      assert.equal(h.encoding, 'listpack');
+    }),
+    { numRuns: 400 },
+  );
 });

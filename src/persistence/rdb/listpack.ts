@@ -8,6 +8,7 @@
  * text, as Redis returns them); `lpDecodeValues` keeps integers as numbers for the stream codec.
  */
 import { RdbError } from './errors.js';
+import { packed } from '../../types/packed.js';
 
 // ---------------------------------------------------------------------------------------------
 // Canonical integers (Redis string2ll): what listpacks and intsets store as integers.
@@ -296,6 +297,29 @@ export function lpDecode(b: Buffer): string[] {
     (s, e) => out.push(b.latin1Slice(s, e)),
   );
   return out;
+}
+
+/**
+ * Decodes a listpack straight into a packed string (types/packed.ts) without a string per
+ * element: the loaders' path for small hashes. Integers become their decimal text, as in
+ * lpDecode. Returns the element count and the longest element's length too.
+ */
+export function lpToPacked(b: Buffer): { p: string; count: number; maxLen: number } {
+  const out = packed.begin();
+  let maxLen = 0;
+  const count = lpWalk(
+    b,
+    (v) => {
+      const s = String(v);
+      if (s.length > maxLen) maxLen = s.length;
+      out.element(s);
+    },
+    (s, e) => {
+      if (e - s > maxLen) maxLen = e - s;
+      out.bytes(b, s, e);
+    },
+  );
+  return { p: out.finish(), count, maxLen };
 }
 
 /** Like lpDecode but integers stay numbers (or bigints beyond 2^53): used by the stream codec. */

@@ -17,7 +17,7 @@ import { ZSetValue } from '../../types/zset.js';
 import { parseDouble } from '../../util/numbers.js';
 import { RdbError } from './errors.js';
 import { NEED_MORE, type Cursor } from './cursor.js';
-import { intsetDecode, lpDecode, zipmapDecode, zlDecode } from './listpack.js';
+import { intsetDecode, lpDecode, lpToPacked, zipmapDecode, zlDecode } from './listpack.js';
 import { readStream } from './stream-codec.js';
 import * as F from './format.js';
 
@@ -133,8 +133,16 @@ export function readValue(cur: Cursor, t: number, cfg: Config): Value | null {
       return zsetFromFlat(lpDecode(cur.blob()), cfg);
     case F.RDB_TYPE_HASH_ZIPLIST:
       return makeHash(pairsOf(zlDecode(cur.blob()), 'Hash ziplist'), cfg);
-    case F.RDB_TYPE_HASH_LISTPACK:
-      return makeHash(pairsOf(lpDecode(cur.blob()), 'Hash listpack'), cfg);
+    case F.RDB_TYPE_HASH_LISTPACK: {
+      const blob = cur.blob();
+      // The common small hash goes straight from listpack bytes to its packed string.
+      const lp = lpToPacked(blob);
+      if (lp.count % 2 === 0) {
+        const h = HashValue.fromPacked(lp.p, lp.count / 2, lp.maxLen, cfg);
+        if (h !== null) return h;
+      }
+      return makeHash(pairsOf(lpDecode(blob), 'Hash listpack'), cfg);
+    }
     case F.RDB_TYPE_LIST_QUICKLIST:
     case F.RDB_TYPE_LIST_QUICKLIST_2: {
       const nodes = cur.len();
