@@ -113,9 +113,8 @@ class PackedBuilder {
     this.buf = b;
   }
 
-  /** Appends one element: its length prefix and bytes. */
-  element(s: string): this {
-    const len = s.length;
+  /** Reserves room for an element of `len` bytes, writes its prefix; returns the data offset. */
+  private prefix(len: number): number {
     this.room(len + 5);
     const b = this.buf;
     let o = this.n;
@@ -127,6 +126,14 @@ class PackedBuilder {
       b[o++] = (len >>> 8) & 255;
       b[o++] = len & 255;
     }
+    return o;
+  }
+
+  /** Appends one element: its length prefix and bytes. */
+  element(s: string): this {
+    const len = s.length;
+    let o = this.prefix(len);
+    const b = this.buf;
     if (len <= 16) for (let i = 0; i < len; i++) b[o++] = s.charCodeAt(i);
     else o += b.latin1Write(s, o, len);
     this.n = o;
@@ -136,17 +143,8 @@ class PackedBuilder {
   /** Appends one element whose bytes are buf[start, end) (loaders reading a binary format). */
   bytes(buf: Uint8Array, start: number, end: number): this {
     const len = end - start;
-    this.room(len + 5);
+    let o = this.prefix(len);
     const b = this.buf;
-    let o = this.n;
-    if (len < LONG) b[o++] = len;
-    else {
-      b[o++] = LONG;
-      b[o++] = len >>> 24;
-      b[o++] = (len >>> 16) & 255;
-      b[o++] = (len >>> 8) & 255;
-      b[o++] = len & 255;
-    }
     if (len <= 16) for (let i = start; i < end; i++) b[o++] = buf[i]!;
     else {
       b.set(buf.subarray(start, end), o);
