@@ -29,6 +29,7 @@ import net from 'node:net';
 import { startMirra, type ServerHandle } from '../test/helpers/servers.js';
 import { FaultProxy } from '../test/helpers/fault-proxy.js';
 import { waitFor, sleep } from '../test/helpers/wait.js';
+import { seededRandom } from '../src/util/seeded-random.js';
 
 const args = process.argv.slice(2);
 const num = (name: string, def: number): number => {
@@ -40,18 +41,7 @@ const CYCLES = num('cycles', 10);
 const QUIET = args.includes('--quiet');
 const RSS_LIMIT_MB = num('rss-limit-mb', 1024);
 
-/** mulberry32: small, fast, seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(SEED);
+const rand = seededRandom(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 
 /** Minimal RESP client: commands answered in order, replies parsed enough for our needs. */

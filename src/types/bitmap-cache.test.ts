@@ -2,25 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BitmapCache, BitmapMirror, MIN_BYTES } from './bitmap-cache.js';
 import { Keyspace } from '../keyspace/keyspace.js';
+import { seededRandom } from '../util/seeded-random.js';
 
 function keyspace(): Keyspace {
   return new Keyspace(2, { now: () => Date.now(), mayExpire: () => true, onExpired: () => {} });
 }
 
-/** Deterministic PRNG (mulberry32) returning [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('a mirror produces exactly the bytes of a plain buffer model, through ropes and growth', () => {
-  const r = rng(17);
+  const r = seededRandom(17);
   const model = Buffer.alloc(MIN_BYTES * 2, 0x55);
   let len = model.length;
   const m = new BitmapMirror(model.latin1Slice());

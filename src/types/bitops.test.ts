@@ -13,18 +13,7 @@ import {
   popcount,
   type BitfieldOp,
 } from './bitops.js';
-
-/** Deterministic PRNG (mulberry32) returning [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../util/seeded-random.js';
 
 function randomBytes(r: () => number, n: number): string {
   let s = '';
@@ -38,7 +27,7 @@ function bitAt(s: string, i: number): number {
 }
 
 test('popcount and bitpos agree with a bit-by-bit scan', () => {
-  const r = rng(1);
+  const r = seededRandom(1);
   for (let round = 0; round < 300; round++) {
     const len = 1 + ((r() * 20) | 0);
     // Mostly 0x00 / 0xff bytes so the byte-skipping paths are exercised.
@@ -68,7 +57,7 @@ test('popcount and bitpos agree with a bit-by-bit scan', () => {
 });
 
 test('popcount of long ranges (word-at-a-time path) matches the byte table', () => {
-  const r = rng(3);
+  const r = seededRandom(3);
   const s = randomBytes(r, 200000);
   for (const [a, b] of [
     [0, s.length - 1],
@@ -109,7 +98,7 @@ test('ByteOverlay builds the zero-padded string with its modified bytes', () => 
 
 /** The same op on the double fast path and on the exact int64 path must agree. */
 test('BITFIELD fast path equals the exact int64 path', () => {
-  const r = rng(7);
+  const r = seededRandom(7);
   const edges = [0, 1, -1, 2, -2, 127, 128, -128, -129, 255, 256, 2 ** 31, -(2 ** 31), 2 ** 32, 2 ** 47, -(2 ** 47), 2 ** 48 - 1, 2 ** 52, -(2 ** 52)];
   for (let round = 0; round < 20000; round++) {
     const signed = r() < 0.5;

@@ -4,18 +4,7 @@ import fc from 'fast-check';
 import type { Config } from '../config/config.js';
 import { RankTree } from './rank-tree.js';
 import { ownString, ZSetValue, type ZSetWriter } from './zset.js';
-
-/** Deterministic PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../util/seeded-random.js';
 
 function cmp(a: [string, number], b: [string, number]): number {
   if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
@@ -24,7 +13,7 @@ function cmp(a: [string, number], b: [string, number]): number {
 
 test('RankTree matches a sorted-array model under random inserts, updates and deletes', () => {
   for (const seed of [1, 2, 3]) {
-    const r = rng(seed);
+    const r = seededRandom(seed);
     const t = new RankTree();
     const model = new Map<string, number>();
     for (let step = 0; step < 20000; step++) {

@@ -5,43 +5,21 @@
  * limit of Mirra's string size. Exact reply texts and edge cases are compared by
  * test/differential/scripts/bitmap.txt; propagation by bitmap-propagation.test.ts.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { hasRedis, startMirra, startRedis, type ServerHandle } from '../helpers/servers.js';
+import { hasRedis, type ServerHandle } from '../helpers/servers.js';
+import { seededRandom } from '../../src/util/seeded-random.js';
+import { withMirraAndRedis } from '../helpers/fixtures.js';
 
 const skip = !hasRedis() && 'redis-server is not installed';
 
 let mirra: ServerHandle;
-let redis: ServerHandle;
 let m: Redis;
 let r: Redis;
 
-before(async () => {
-  if (skip) return;
-  [mirra, redis] = await Promise.all([startMirra(), startRedis()]);
-  m = new Redis(mirra.port, '127.0.0.1');
-  r = new Redis(redis.port, '127.0.0.1');
-});
-after(async () => {
-  if (skip) return;
-  m.disconnect();
-  r.disconnect();
-  await Promise.all([mirra.stop(), redis.stop()]);
-});
-
-/** Deterministic PRNG (mulberry32) returning [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+withMirraAndRedis((p) => ({ mirra, m, r } = p), skip);
 
 type Argv = (string | Buffer)[];
 
@@ -81,7 +59,7 @@ function randomIndex(rand: () => number, span: number): string {
 }
 
 test('random BITCOUNT / BITPOS / GETBIT / SETBIT: same replies and bytes as redis-server', { skip }, async () => {
-  const rand = rng(99);
+  const rand = seededRandom(99);
   const keys = ['b0', 'b1', 'b2', 'b3', 'nosuch'];
   const cmds: Argv[] = [];
   for (const k of keys.slice(0, 4)) cmds.push(['SET', k, randomValue(rand)]);
@@ -121,7 +99,7 @@ test('random BITCOUNT / BITPOS / GETBIT / SETBIT: same replies and bytes as redi
 });
 
 test('random BITFIELD programs and BITOP: same replies and bytes as redis-server', { skip }, async () => {
-  const rand = rng(4242);
+  const rand = seededRandom(4242);
   const keys = ['f0', 'f1', 'f2'];
   const cmds: Argv[] = [];
   for (const k of keys) cmds.push(['SET', k, randomValue(rand)]);
@@ -158,7 +136,7 @@ test('random BITFIELD programs and BITOP: same replies and bytes as redis-server
 });
 
 test('large bitmaps (written through their mirrors): same replies and bytes as redis-server', { skip }, async () => {
-  const rand = rng(31337);
+  const rand = seededRandom(31337);
   const keys = ['L0', 'L1'];
   const cmds: Argv[] = [];
   cmds.push(['SETBIT', 'L0', String(8 * 20000 - 1), '1']);

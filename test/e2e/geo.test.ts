@@ -4,25 +4,19 @@
  * error text is compared with redis-server by test/differential/scripts/geo.txt; propagation is
  * checked in geo-propagation.test.ts.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startMirra, type ServerHandle } from '../helpers/servers.js';
 import { RawConn } from '../helpers/raw.js';
 import { waitFor } from '../helpers/wait.js';
+import { withMirra } from '../helpers/fixtures.js';
 
 let srv: ServerHandle;
 let r: Redis;
 
-before(async () => {
-  srv = await startMirra();
-  r = new Redis(srv.port, '127.0.0.1');
-});
-after(async () => {
-  r.disconnect();
-  await srv.stop();
-});
+withMirra((s, c) => ((srv = s), (r = c)));
 
 test('GEOADD / GEOPOS / GEODIST / GEOHASH with ioredis', async () => {
   assert.equal(await r.geoadd('Sicily', 13.361389, 38.115556, 'Palermo', 15.087269, 37.502669, 'Catania'), 2);

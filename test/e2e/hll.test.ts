@@ -6,44 +6,22 @@
  * edge cases are compared by test/differential/scripts/hll.txt; propagation is checked in
  * hll-propagation.test.ts.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { hasRedis, startMirra, startRedis, type ServerHandle } from '../helpers/servers.js';
+import { hasRedis, startRedis, type ServerHandle } from '../helpers/servers.js';
 import { waitFor } from '../helpers/wait.js';
+import { seededRandom } from '../../src/util/seeded-random.js';
+import { withMirraAndRedis } from '../helpers/fixtures.js';
 
 const skip = !hasRedis() && 'redis-server is not installed';
 
 let mirra: ServerHandle;
-let redis: ServerHandle;
 let m: Redis;
 let r: Redis;
 
-before(async () => {
-  if (skip) return;
-  // No diskless-sync delay: the replica test would wait 5 s for its full sync.
-  [mirra, redis] = await Promise.all([startMirra({ args: ['--repl-diskless-sync-delay', '0'] }), startRedis()]);
-  m = new Redis(mirra.port, '127.0.0.1');
-  r = new Redis(redis.port, '127.0.0.1');
-});
-after(async () => {
-  if (skip) return;
-  m.disconnect();
-  r.disconnect();
-  await Promise.all([mirra.stop(), redis.stop()]);
-});
-
-/** Deterministic PRNG (mulberry32) returning [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// No diskless-sync delay: the replica test would wait 5 s for its full sync.
+withMirraAndRedis((p) => ({ mirra, m, r } = p), skip, { args: ['--repl-diskless-sync-delay', '0'] });
 
 /** `n` random elements: binary strings of 0..24 bytes, some repeated. */
 function elements(rand: () => number, n: number): Buffer[] {
@@ -81,7 +59,7 @@ async function sameValue(key: string): Promise<Buffer> {
 }
 
 test('random sets of 1..100000 elements: same PFADD replies, bytes and PFCOUNT as redis-server', { skip }, async () => {
-  const rand = rng(2024);
+  const rand = seededRandom(2024);
   const sizes = [1, 2, 3, 10, 50, 200, 700, 1200, 2000, 3000, 5000, 20000, 100000];
   for (let k = 0; k < 5; k++) sizes.push(1 + ((rand() * 100000) | 0));
   for (const n of sizes) {
@@ -100,7 +78,7 @@ test('random sets of 1..100000 elements: same PFADD replies, bytes and PFCOUNT a
 });
 
 test('PFMERGE and the PFCOUNT of several keys agree with redis-server', { skip }, async () => {
-  const rand = rng(77);
+  const rand = seededRandom(77);
   const keys = ['u:a', 'u:b', 'u:c', 'u:d'];
   const sizes = [40, 900, 4000, 25000];
   for (let i = 0; i < keys.length; i++) {
@@ -123,7 +101,7 @@ test('PFMERGE and the PFCOUNT of several keys agree with redis-server', { skip }
 });
 
 test('HLLs cross between the servers (DUMP/RESTORE, SET) and keep counting identically', { skip }, async () => {
-  const rand = rng(5);
+  const rand = seededRandom(5);
   for (const [from, to] of [
     [r, m],
     [m, r],
@@ -152,7 +130,7 @@ test('a redis-server replica of Mirra receives identical HLL bytes', { skip }, a
   const rr = new Redis(replica.port, '127.0.0.1');
   try {
     await waitFor(async () => /master_link_status:up/.test(await rr.info('replication')), 'replica link up', 20000);
-    const rand = rng(11);
+    const rand = seededRandom(11);
     await m.pfadd('rep:h', ...elements(rand, 500));
     await m.pfcount('rep:h');
     await m.pfadd('rep:h', ...elements(rand, 5000));

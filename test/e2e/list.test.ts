@@ -3,23 +3,17 @@
  * shapes are covered by test/differential/scripts/lists.txt against redis-server; blocking
  * behaviour by blocking.test.ts and list-propagation.test.ts.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startMirra, type ServerHandle } from '../helpers/servers.js';
+import { type ServerHandle } from '../helpers/servers.js';
+import { withMirra } from '../helpers/fixtures.js';
 
 let srv: ServerHandle;
 let r: Redis;
 
-before(async () => {
-  srv = await startMirra();
-  r = new Redis(srv.port, '127.0.0.1');
-});
-after(async () => {
-  r.disconnect();
-  await srv.stop();
-});
+withMirra((s, c) => ((srv = s), (r = c)));
 
 test('push, pop, length, index and ranges', async () => {
   assert.equal(await r.rpush('l', 'a', 'b', 'c'), 3);

@@ -4,22 +4,14 @@
  * LOLWUT VERSION 5 and 6 (random art). Their deterministic parts are in
  * test/differential/scripts/server.txt and connection.txt.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startMirra, type ServerHandle } from '../helpers/servers.js';
+import { withMirra } from '../helpers/fixtures.js';
 
-let srv: ServerHandle;
 let r: Redis;
 
-before(async () => {
-  srv = await startMirra();
-  r = new Redis(srv.port, '127.0.0.1');
-});
-after(async () => {
-  r.disconnect();
-  await srv.stop();
-});
+withMirra((_srv, c) => (r = c));
 
 type Cdf = [string, number, string, number[]];
 

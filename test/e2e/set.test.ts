@@ -2,23 +2,17 @@
  * The set commands through real clients. Exact bytes and errors are covered by
  * test/differential/scripts/sets.txt against redis-server.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startMirra, type ServerHandle } from '../helpers/servers.js';
+import { type ServerHandle } from '../helpers/servers.js';
+import { withMirra } from '../helpers/fixtures.js';
 
 let srv: ServerHandle;
 let r: Redis;
 
-before(async () => {
-  srv = await startMirra();
-  r = new Redis(srv.port, '127.0.0.1');
-});
-after(async () => {
-  r.disconnect();
-  await srv.stop();
-});
+withMirra((s, c) => ((srv = s), (r = c)));
 
 const sorted = (a: string[]): string[] => [...a].sort();
 

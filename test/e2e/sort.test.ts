@@ -3,23 +3,17 @@
  * test/differential/scripts/sort.txt; here: out-of-range numbers (which the differential
  * script cannot hold, see its header), BY/GET with hashes, STORE, and key extraction.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startMirra, type ServerHandle } from '../helpers/servers.js';
+import { type ServerHandle } from '../helpers/servers.js';
+import { withMirra } from '../helpers/fixtures.js';
 
 let srv: ServerHandle;
 let r: Redis;
 
-before(async () => {
-  srv = await startMirra();
-  r = new Redis(srv.port, '127.0.0.1');
-});
-after(async () => {
-  r.disconnect();
-  await srv.stop();
-});
+withMirra((s, c) => ((srv = s), (r = c)));
 
 test('numeric, ALPHA, DESC, LIMIT on lists, sets and sorted sets', async () => {
   await r.rpush('l', '10', '2', '-1.5', '3e2', '2');

@@ -4,25 +4,21 @@
  * XREAD/XREADGROUP BLOCK with several waiting clients. Exact bytes and every error text are
  * covered by test/differential/scripts/stream.txt against redis-server.
  */
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startMirra, type ServerHandle } from '../helpers/servers.js';
+import { type ServerHandle } from '../helpers/servers.js';
 import { waitFor } from '../helpers/wait.js';
+import { withMirra } from '../helpers/fixtures.js';
 
 let srv: ServerHandle;
 let r: Redis;
 const opened: Redis[] = [];
 
-before(async () => {
-  srv = await startMirra();
-  r = new Redis(srv.port, '127.0.0.1');
-});
-after(async () => {
+withMirra((s, c) => ((srv = s), (r = c)));
+after(() => {
   for (const c of opened) c.disconnect();
-  r.disconnect();
-  await srv.stop();
 });
 
 function conn(): Redis {
