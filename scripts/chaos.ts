@@ -25,11 +25,11 @@
  * (including an error of the runner itself, reported as such).
  */
 import { spawnSync } from 'node:child_process';
-import net from 'node:net';
 import { startMirra, type ServerHandle } from '../test/helpers/servers.js';
 import { FaultProxy } from '../test/helpers/fault-proxy.js';
 import { waitFor, sleep } from '../test/helpers/wait.js';
 import { seededRandom } from '../src/util/seeded-random.js';
+import { Resp } from '../test/replication/resilience-helpers.js';
 
 const args = process.argv.slice(2);
 const num = (name: string, def: number): number => {
@@ -44,98 +44,14 @@ const RSS_LIMIT_MB = num('rss-limit-mb', 1024);
 const rand = seededRandom(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 
-/** Minimal RESP client: commands answered in order, replies parsed enough for our needs. */
-class Conn {
-  private buf: Buffer = Buffer.alloc(0);
-  private pending: { resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
-  closed = false;
-  private constructor(private sock: net.Socket) {
-    sock.on('data', (d: Buffer) => {
-      this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
-      this.drain();
-    });
-    sock.on('close', () => {
-      this.closed = true;
-      const e = new Error('connection closed');
-      for (const p of this.pending.splice(0)) p.reject(e);
-    });
-    sock.on('error', () => {});
-  }
-  static open(port: number): Promise<Conn> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(new Conn(s)));
-      s.once('error', reject);
-      // A stopped or unreachable server must not hang the runner.
-      s.setTimeout(10000, () => s.destroy(new Error('connect timeout')));
-    });
-  }
-  private parse(pos: number): [unknown, number] | null {
-    const nl = this.buf.indexOf('\r\n', pos);
-    if (nl < 0) return null;
-    const t = String.fromCharCode(this.buf[pos]!);
-    const line = this.buf.toString('latin1', pos + 1, nl);
-    if (t === '+' || t === ':') return [t === ':' ? Number(line) : line, nl + 2];
-    if (t === '-') return [new Error(line), nl + 2];
-    if (t === '$') {
-      const n = Number(line);
-      if (n < 0) return [null, nl + 2];
-      if (this.buf.length < nl + 2 + n + 2) return null;
-      return [this.buf.toString('latin1', nl + 2, nl + 2 + n), nl + 4 + n];
-    }
-    if (t === '*') {
-      const n = Number(line);
-      if (n < 0) return [null, nl + 2];
-      const out: unknown[] = [];
-      let p = nl + 2;
-      for (let i = 0; i < n; i++) {
-        const r = this.parse(p);
-        if (!r) return null;
-        out.push(r[0]);
-        p = r[1];
-      }
-      return [out, p];
-    }
-    throw new Error(`unexpected reply type ${t}`);
-  }
-  private drain(): void {
-    while (this.pending.length) {
-      const r = this.parse(0);
-      if (!r) return;
-      this.buf = this.buf.subarray(r[1]);
-      this.pending.shift()!.resolve(r[0]);
-    }
-  }
-  /** One command; an error reply resolves to an Error value. No reply within timeoutMs closes the connection. */
-  cmd(a: string[], timeoutMs = 15000): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      if (this.closed) {
-        reject(new Error('connection closed'));
-        return;
-      }
-      const timer = setTimeout(() => this.sock.destroy(), timeoutMs);
-      this.pending.push({
-        resolve: (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.sock.write(`*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join(''));
-    });
-  }
-  close(): void {
-    this.sock.destroy();
-  }
-}
+/** Chaos connections give up on a command after 15 s (a stopped node must not hang the run). */
+const openConn = (port: number): Promise<Resp> => Resp.open(port, { replyTimeoutMs: 15000 });
 
 /** One command on a fresh connection; error replies are thrown. */
 async function cmd(port: number, ...a: string[]): Promise<unknown> {
-  const c = await Conn.open(port);
+  const c = await openConn(port);
   try {
-    const r = await c.cmd(a);
+    const r = await c.call(...a);
     if (r instanceof Error) throw new Error(`:${port} ${a.join(' ')} -> ${r.message}`);
     return r;
   } finally {
@@ -238,13 +154,13 @@ function startWriters(cycle: number): () => Promise<Map<string, string>> {
   let running = true;
   /** Keeps one connection to whichever node is the master now. */
   const connector = () => {
-    let conn: Conn | null = null;
+    let conn: Resp | null = null;
     let port = -1;
-    return async (): Promise<Conn> => {
+    return async (): Promise<Resp> => {
       if (conn === null || conn.closed || port !== master.srv.port) {
         conn?.close();
         port = master.srv.port;
-        conn = await Conn.open(port);
+        conn = await openConn(port);
       }
       return conn;
     };
@@ -256,9 +172,9 @@ function startWriters(cycle: number): () => Promise<Map<string, string>> {
       const val = `v${i}`;
       try {
         const c = await get();
-        if ((await c.cmd(['SET', key, val])) === 'OK') {
+        if ((await c.call('SET', key, val)) === 'OK') {
           // WAIT counts from this connection's last write: same connection.
-          const n = await c.cmd(['WAIT', '1', '200']);
+          const n = await c.call('WAIT', '1', '200');
           if (typeof n === 'number' && n >= 1) acked.set(key, val);
         }
       } catch {
@@ -273,7 +189,7 @@ function startWriters(cycle: number): () => Promise<Map<string, string>> {
     for (let i = 0; running; i++) {
       try {
         const c = await get();
-        if ((await c.cmd(['SET', `free:${cycle}:${i % 200}`, String(i)])) === 'OK') stats.unackedWrites++;
+        if ((await c.call('SET', `free:${cycle}:${i % 200}`, String(i))) === 'OK') stats.unackedWrites++;
       } catch {
         await sleep(20);
       }
@@ -387,10 +303,10 @@ function subtree(n: Node): Set<Node> {
 
 /** Writes about `bytes` of large values to the master (past the 1 MB backlog when > 1 MB). */
 async function burst(bytes: number): Promise<void> {
-  const c = await Conn.open(master.srv.port);
+  const c = await openConn(master.srv.port);
   try {
     const value = 'z'.repeat(8192);
-    for (let n = 0, i = 0; n < bytes; n += value.length, i++) await c.cmd(['SET', `burst:${i % 300}`, value]);
+    for (let n = 0, i = 0; n < bytes; n += value.length, i++) await c.call('SET', `burst:${i % 300}`, value);
   } finally {
     c.close();
   }
@@ -506,11 +422,11 @@ async function checkCycle(cycle: number, acked: Map<string, string>): Promise<vo
   } catch {
     violations.push(`cycle ${cycle}: nodes did not converge: ${nodes.map((n, i) => `${n.name}=${digests[i]}`).join(' ')}`);
   }
-  const c = await Conn.open(master.srv.port);
+  const c = await openConn(master.srv.port);
   try {
     for (const [k, v] of acked) {
       stats.ackedChecked++;
-      const got = await c.cmd(['GET', k]);
+      const got = await c.call('GET', k);
       if (got !== v) {
         stats.lostWrites++;
         violations.push(`cycle ${cycle}: acknowledged write ${k}=${v} missing on master ${master.name} (got ${String(got)})`);

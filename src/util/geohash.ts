@@ -19,6 +19,7 @@
  * Redis's in the last bit, which shows only in full-precision STOREDIST scores (the `%.4f`
  * distances of replies are the same).
  */
+import { decomposeDouble } from './numbers.js';
 
 export const GEO_STEP_MAX = 26;
 export const GEO_LAT_MIN = -85.05112878;
@@ -357,23 +358,9 @@ export function searchAreas(shape: GeoShape): (Cell | null)[] {
 // ---------------------------------------------------------------------------------------------
 // printf-style formatting for the GEO replies
 
-const F64 = new Float64Array(1);
-const U32 = new Uint32Array(F64.buffer);
-const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 /** Exact `%.<digits>f` of a finite x >= 0 (glibc: the exact binary value rounded half-even). */
 function exactFixed(x: number, digits: number): string {
-  F64[0] = x;
-  const hi = U32[LE ? 1 : 0]!;
-  const lo = U32[LE ? 0 : 1]!;
-  const biased = (hi >>> 20) & 0x7ff;
-  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
-  let e2: number;
-  if (biased === 0) e2 = -1074;
-  else {
-    mant |= 1n << 52n;
-    e2 = biased - 1075;
-  }
+  const { mant, e2 } = decomposeDouble(x);
   const scaled = mant * 10n ** BigInt(digits);
   let q: bigint;
   if (e2 >= 0) q = scaled << BigInt(e2);

@@ -161,19 +161,23 @@ const F64 = new Float64Array(1);
 const U32 = new Uint32Array(F64.buffer);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Exact decimal expansion of x > 0 rounded half-even to p digits. */
-function roundExact(x: number, p: number): [string, number] {
+/**
+ * A finite double x >= 0 as exactly mant × 2^e2 (integer mant): the base of the exact decimal
+ * formatting that printf's round-half-even on the binary value needs.
+ */
+export function decomposeDouble(x: number): { mant: bigint; e2: number } {
   F64[0] = x;
   const hi = U32[LITTLE_ENDIAN ? 1 : 0]!;
   const lo = U32[LITTLE_ENDIAN ? 0 : 1]!;
   const biased = (hi >>> 20) & 0x7ff;
-  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
-  let e2: number;
-  if (biased === 0) e2 = -1074;
-  else {
-    mant |= 1n << 52n;
-    e2 = biased - 1075;
-  }
+  const mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  if (biased === 0) return { mant, e2: -1074 };
+  return { mant: mant | (1n << 52n), e2: biased - 1075 };
+}
+
+/** Exact decimal expansion of x > 0 rounded half-even to p digits. */
+function roundExact(x: number, p: number): [string, number] {
+  const { mant, e2 } = decomposeDouble(x);
   let all: string;
   let exp: number;
   if (e2 >= 0) {

@@ -5,10 +5,10 @@
  * writes that only grow the string (propagated), BITFIELD with only GETs or only failed writes,
  * BITOP storing or deleting, and transactions.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasRedis } from '../helpers/servers.js';
-import { AofPair, commandsOf } from '../helpers/aof-compare.js';
+import { AofPair, commandsOf, withAofPair } from '../helpers/aof-compare.js';
 
 const skip = !hasRedis() && 'redis-server is not installed';
 
@@ -16,22 +16,13 @@ let pair: AofPair;
 let m: AofPair['m'];
 let r: AofPair['r'];
 
-before(async () => {
-  if (skip) return;
-  pair = await AofPair.start();
-  ({ m, r } = pair);
-});
-after(async () => {
-  if (skip) return;
-  await pair.stop();
-});
-
-function runBoth(commands: (string | Buffer)[][], marker: string): Promise<[string, string]> {
-  return pair.runBoth(commands, marker);
-}
+withAofPair((p) => {
+  pair = p;
+  ({ m, r } = p);
+}, skip);
 
 test('SETBIT / BITFIELD / BITOP propagate exactly what redis-server propagates', { skip }, async () => {
-  const [am, ar] = await runBoth(
+  const [am, ar] = await pair.runBoth(
     [
       ['SETBIT', 'k', '7', '1'],
       ['SETBIT', 'k', '7', '1'],

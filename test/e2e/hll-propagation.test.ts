@@ -5,10 +5,10 @@
  * cached cardinality and is then propagated), PFADD that changes nothing (not propagated),
  * PFMERGE (always propagated) and PFDEBUG conversions.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasRedis } from '../helpers/servers.js';
-import { AofPair, commandsOf } from '../helpers/aof-compare.js';
+import { AofPair, commandsOf, withAofPair } from '../helpers/aof-compare.js';
 
 const skip = !hasRedis() && 'redis-server is not installed';
 
@@ -16,23 +16,14 @@ let pair: AofPair;
 let m: AofPair['m'];
 let r: AofPair['r'];
 
-before(async () => {
-  if (skip) return;
-  pair = await AofPair.start();
-  ({ m, r } = pair);
-});
-after(async () => {
-  if (skip) return;
-  await pair.stop();
-});
-
-function runBoth(commands: (string | Buffer)[][], marker: string): Promise<[string, string]> {
-  return pair.runBoth(commands, marker);
-}
+withAofPair((p) => {
+  pair = p;
+  ({ m, r } = p);
+}, skip);
 
 test('PFADD / PFCOUNT / PFMERGE / PFDEBUG propagate exactly what redis-server propagates', { skip }, async () => {
   const many = Array.from({ length: 3000 }, (_, i) => `e${i}`);
-  const [am, ar] = await runBoth(
+  const [am, ar] = await pair.runBoth(
     [
       ['PFADD', 'h', 'a', 'b', 'c'],
       ['PFADD', 'h', 'a'],

@@ -3,6 +3,7 @@
  * appendonly/appendfsync always, get the same commands (replies must match too), and the
  * incremental AOF files are returned for byte comparison.
  */
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -71,4 +72,17 @@ export function commandsOf(aof: string): string[] {
     out.push(args.join(' '));
   }
   return out;
+}
+
+/** One AofPair for the whole test file, started in before() and stopped in after() (nothing when `skip`). */
+export function withAofPair(onReady: (pair: AofPair) => void, skip: boolean | string): void {
+  let pair: AofPair | undefined;
+  before(async () => {
+    if (skip) return;
+    pair = await AofPair.start();
+    onReady(pair);
+  });
+  after(async () => {
+    await pair?.stop();
+  });
 }

@@ -61,13 +61,21 @@ export async function waitCaughtUp(port: number, masterPort: number, timeoutMs =
   );
 }
 
-/** A RESP connection: one command at a time, replies parsed; errors become Error values. */
+/**
+ * A RESP connection: commands answered in order, replies parsed; errors become Error values.
+ * Used by the tests and the chaos runner. A connect that takes longer than 10 s fails, and with
+ * `replyTimeoutMs` a command left unanswered that long closes the connection (its promise
+ * rejects), so a stopped or unreachable server cannot hang the caller.
+ */
 export class Resp {
   private buf: Buffer = Buffer.alloc(0);
   private pending: { resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
   closed = false;
 
-  private constructor(private readonly sock: net.Socket) {
+  private constructor(
+    private readonly sock: net.Socket,
+    private readonly replyTimeoutMs: number,
+  ) {
     sock.on('data', (d: Buffer) => {
       this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
       this.drain();
@@ -80,10 +88,14 @@ export class Resp {
     sock.on('error', () => {});
   }
 
-  static open(port: number, host = '127.0.0.1'): Promise<Resp> {
+  static open(port: number, opts: { replyTimeoutMs?: number } = {}): Promise<Resp> {
     return new Promise((resolve, reject) => {
-      const s = net.connect(port, host, () => resolve(new Resp(s)));
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.setTimeout(0);
+        resolve(new Resp(s, opts.replyTimeoutMs ?? 0));
+      });
       s.once('error', reject);
+      s.setTimeout(10000, () => s.destroy(new Error('connect timeout')));
     });
   }
 
@@ -141,7 +153,19 @@ export class Resp {
         reject(new Error('connection closed'));
         return;
       }
-      this.pending.push({ resolve, reject });
+      if (this.replyTimeoutMs > 0) {
+        const timer = setTimeout(() => this.sock.destroy(), this.replyTimeoutMs);
+        this.pending.push({
+          resolve: (v) => {
+            clearTimeout(timer);
+            resolve(v);
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        });
+      } else this.pending.push({ resolve, reject });
       let s = `*${argv.length}\r\n`;
       for (const a of argv) s += `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`;
       this.sock.write(Buffer.from(s, 'latin1'));
