@@ -238,14 +238,8 @@ function bitcountCommand(c: Client, argv: string[]): void {
       c.w.int(0);
       return;
     }
-    let isbit = false;
-    if (argc === 5) {
-      if (keyword(argv[4]!, 'bit')) isbit = true;
-      else if (!keyword(argv[4]!, 'byte')) {
-        c.w.error(Err.syntax);
-        return;
-      }
-    }
+    const isbit = argc === 5 ? bitUnit(c, argv[4]!) : false;
+    if (isbit === null) return;
     const r = clampRange(clampInt(s), clampInt(e), isbit ? len * 8 : len);
     if (r.start > r.end) {
       c.w.int(0);
@@ -273,6 +267,14 @@ function bitcountCommand(c: Client, argv: string[]): void {
   if (headMask !== 0) count -= popcountByte(v.charCodeAt(first) & headMask);
   if (tailMask !== 0) count -= popcountByte(v.charCodeAt(last) & tailMask);
   c.w.int(count);
+}
+
+/** The BIT | BYTE unit of BITCOUNT / BITPOS ranges: true for BIT, null after a syntax error reply. */
+function bitUnit(c: Client, arg: string): boolean | null {
+  if (keyword(arg, 'bit')) return true;
+  if (keyword(arg, 'byte')) return false;
+  c.w.error(Err.syntax);
+  return null;
 }
 
 function bitposCommand(c: Client, argv: string[]): void {
@@ -304,14 +306,8 @@ function bitposCommand(c: Client, argv: string[]): void {
       c.w.error(Err.notInteger);
       return;
     }
-    let isbit = false;
-    if (argc === 6) {
-      if (keyword(argv[5]!, 'bit')) isbit = true;
-      else if (!keyword(argv[5]!, 'byte')) {
-        c.w.error(Err.syntax);
-        return;
-      }
-    }
+    const isbit = argc === 6 ? bitUnit(c, argv[5]!) : false;
+    if (isbit === null) return;
     let end: number;
     if (argc >= 5) {
       const e = parseInteger(argv[4]!);
