@@ -46,3 +46,21 @@ export function withMirraAndRedis(onReady: (p: Pair) => void, skip: boolean | st
     await Promise.all([p.mirra.stop(), p.redis.stop()]);
   });
 }
+
+/**
+ * The servers a replication test file starts as it goes: the returned `node(kind, args)` starts
+ * Mirra or redis-server without the diskless-sync delay (full syncs begin at once); every
+ * server it started is stopped in after().
+ */
+export function replicationNodes(): (kind: 'mirra' | 'redis', args?: string[], where?: { dir: string; port: number }) => Promise<ServerHandle> {
+  const started: ServerHandle[] = [];
+  after(async () => {
+    for (const s of started) await s.stop();
+  });
+  return async (kind, args = [], where) => {
+    const opts = { args: ['--repl-diskless-sync-delay', '0', ...args], ...(where ?? {}) };
+    const s = kind === 'mirra' ? await startMirra(opts) : await startRedis(opts);
+    started.push(s);
+    return s;
+  };
+}

@@ -6,23 +6,14 @@
  * master acknowledged is on the new master, every node ends with the same DEBUG DIGEST, and the
  * role swap is a partial resynchronisation (no full sync served by anyone).
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMirra, startRedis, type ServerHandle } from '../helpers/servers.js';
+import { type ServerHandle } from '../helpers/servers.js';
 import { waitFor } from '../helpers/wait.js';
 import { cli, info, stat, waitCaughtUp, waitSameDigest, Writer } from './resilience-helpers.js';
+import { replicationNodes } from '../helpers/fixtures.js';
 
-const started: ServerHandle[] = [];
-after(async () => {
-  for (const s of started) await s.stop();
-});
-
-async function node(kind: 'mirra' | 'redis', args: string[] = []): Promise<ServerHandle> {
-  const opts = { args: ['--repl-diskless-sync-delay', '0', ...args] };
-  const s = kind === 'mirra' ? await startMirra(opts) : await startRedis(opts);
-  started.push(s);
-  return s;
-}
+const node = replicationNodes();
 
 /**
  * Runs FAILOVER TO target on `from` while `writer` writes to it; waits for the swap, moves the

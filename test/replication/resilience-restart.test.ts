@@ -5,23 +5,13 @@
  * no acknowledged write is missing on it. With a Mirra master and a Mirra replica, a real Redis
  * master and a Mirra replica, and a Mirra master and a real Redis replica.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMirra, startRedis, type ServerHandle } from '../helpers/servers.js';
 import { waitFor } from '../helpers/wait.js';
 import { cli, info, stat, waitCaughtUp, waitSameDigest, Writer } from './resilience-helpers.js';
+import { replicationNodes } from '../helpers/fixtures.js';
 
-const started: ServerHandle[] = [];
-after(async () => {
-  for (const s of started) await s.stop();
-});
-
-async function node(kind: 'mirra' | 'redis', args: string[], where?: { dir: string; port: number }): Promise<ServerHandle> {
-  const opts = { args: ['--repl-diskless-sync-delay', '0', ...args], ...(where ?? {}) };
-  const s = kind === 'mirra' ? await startMirra(opts) : await startRedis(opts);
-  started.push(s);
-  return s;
-}
+const node = replicationNodes();
 
 async function restart(masterKind: 'mirra' | 'redis', replicaKind: 'mirra' | 'redis'): Promise<string> {
   const m = await node(masterKind, []);

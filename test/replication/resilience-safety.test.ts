@@ -11,24 +11,17 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMirra, startRedis, type ServerHandle } from '../helpers/servers.js';
+import { type ServerHandle } from '../helpers/servers.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 import { cli, info, waitCaughtUp, waitSameDigest, Resp } from './resilience-helpers.js';
+import { replicationNodes } from '../helpers/fixtures.js';
 
-const started: ServerHandle[] = [];
+const node = replicationNodes();
 const proxies: FaultProxy[] = [];
 after(async () => {
   for (const p of proxies) await p.close();
-  for (const s of started) await s.stop();
 });
-
-async function node(kind: 'mirra' | 'redis', args: string[] = []): Promise<ServerHandle> {
-  const opts = { args: ['--repl-diskless-sync-delay', '0', ...args] };
-  const s = kind === 'mirra' ? await startMirra(opts) : await startRedis(opts);
-  started.push(s);
-  return s;
-}
 
 async function proxy(target: ServerHandle): Promise<FaultProxy> {
   const p = await FaultProxy.start(target.port);
