@@ -23,9 +23,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import net from 'node:net';
 import path from 'node:path';
 import { MIRRA_BIN, SERVER_NODE_FLAGS, tempDir, canConnect } from '../test/helpers/servers.js';
+import { Resp } from '../test/replication/resilience-helpers.js';
 import { freePort } from '../test/helpers/ports.js';
 import { waitFor, sleep } from '../test/helpers/wait.js';
 
@@ -173,101 +173,8 @@ function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A minimal async RESP client (the bench never blocks its event loop on redis-cli while it
-// measures latencies)
-
-type Reply = string | number | null | Error | Reply[];
-
-class Conn {
-  private buf: Buffer = Buffer.alloc(0);
-  private waiting: ((r: Reply) => void)[] = [];
-  private closed = false;
-
-  private constructor(private readonly sock: net.Socket) {
-    sock.on('data', (d: Buffer) => {
-      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
-      for (;;) {
-        const r = parseReply(this.buf, 0);
-        if (r === null) break;
-        this.buf = this.buf.subarray(r[1]);
-        this.waiting.shift()?.(r[0]);
-      }
-    });
-    sock.on('error', () => {});
-    // A server that died must fail the waits on it (as error replies), not hang the bench.
-    sock.on('close', () => {
-      this.closed = true;
-      for (const w of this.waiting.splice(0)) w(new Error('connection closed'));
-    });
-  }
-
-  static open(port: number): Promise<Conn> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.setNoDelay(true);
-        resolve(new Conn(s));
-      });
-      s.once('error', reject);
-    });
-  }
-
-  cmd(...args: string[]): Promise<Reply> {
-    return new Promise((resolve) => {
-      if (this.closed) return resolve(new Error('connection closed'));
-      this.waiting.push(resolve);
-      this.sock.write(resp(...args));
-    });
-  }
-
-  /** Sends a pre-encoded pipeline of `count` commands and waits for all replies. */
-  async pipeline(payload: string, count: number): Promise<void> {
-    if (this.closed) throw new Error('connection closed');
-    const all: Promise<Reply>[] = [];
-    for (let i = 0; i < count; i++) all.push(new Promise((resolve) => this.waiting.push(resolve)));
-    this.sock.write(payload);
-    await Promise.all(all);
-  }
-
-  async info(section: string, field: string): Promise<string> {
-    const txt = await this.cmd('INFO', section);
-    const m = typeof txt === 'string' ? new RegExp(`^${field}:(.*)$`, 'm').exec(txt) : null;
-    return m ? m[1]!.trim() : '';
-  }
-
-  close(): void {
-    this.sock.destroy();
-  }
-}
-
-/** Parses one reply at `p`: [reply, next position], or null when incomplete. */
-function parseReply(b: Buffer, p: number): [Reply, number] | null {
-  const nl = b.indexOf('\r\n', p);
-  if (nl < 0) return null;
-  const line = b.latin1Slice(p + 1, nl);
-  const t = b[p];
-  if (t === 43) return [line, nl + 2];
-  if (t === 45) return [new Error(line), nl + 2];
-  if (t === 58) return [Number(line), nl + 2];
-  const n = Number(line);
-  if (t === 36) {
-    if (n < 0) return [null, nl + 2];
-    if (b.length < nl + 2 + n + 2) return null;
-    return [b.latin1Slice(nl + 2, nl + 2 + n), nl + 2 + n + 2];
-  }
-  if (t === 42) {
-    if (n < 0) return [null, nl + 2];
-    const items: Reply[] = [];
-    let q = nl + 2;
-    for (let i = 0; i < n; i++) {
-      const r = parseReply(b, q);
-      if (r === null) return null;
-      items.push(r[0]);
-      q = r[1];
-    }
-    return [items, q];
-  }
-  throw new Error(`unexpected reply type ${String.fromCharCode(t ?? 32)}`);
-}
+// Load generation: commands encoded once, sent as pipelines over a Resp connection (an async
+// client, so the bench never blocks its event loop on redis-cli while it measures latencies)
 
 function resp(...args: string[]): string {
   return `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
@@ -277,7 +184,7 @@ type Kind = 'strings' | 'hashes' | 'sets' | 'zsets' | 'lists';
 
 /** Loads `n` small keys of one kind, or a mix of all five ('mixed'), in pipelined batches. */
 async function load(port: number, n: number, kind: Kind | 'mixed'): Promise<void> {
-  const c = await Conn.open(port);
+  const c = await Resp.open(port);
   const kinds: Kind[] = ['strings', 'hashes', 'sets', 'zsets', 'lists'];
   for (let start = 0; start < n; start += 10000) {
     let s = '';
@@ -414,8 +321,8 @@ async function throughput(): Promise<unknown> {
 // Memory
 
 async function usedMemory(port: number): Promise<number> {
-  const c = await Conn.open(port);
-  const v = Number(await c.info('memory', 'used_memory'));
+  const c = await Resp.open(port);
+  const v = Number(await c.infoField('memory', 'used_memory'));
   c.close();
   return v;
 }
@@ -478,11 +385,11 @@ async function startPair(kind: 'redis' | 'mirra', extra: string[] = []): Promise
 
 /** PINGs `port` on its own connection every `gapMs` until `stop()`; returns round-trip times in ms. */
 async function pingLatencies(port: number, stop: () => boolean, gapMs = 2): Promise<number[]> {
-  const c = await Conn.open(port);
+  const c = await Resp.open(port);
   const lat: number[] = [];
   while (!stop()) {
     const t0 = performance.now();
-    await c.cmd('PING');
+    await c.call('PING');
     lat.push(performance.now() - t0);
     await sleep(gapMs);
   }
@@ -513,7 +420,7 @@ async function fullSync(): Promise<unknown> {
       const order = round % 2 === 0 ? (['redis', 'mirra'] as const) : (['mirra', 'redis'] as const);
       for (const kind of order) {
         const [master, replica] = await startPair(kind, ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0']);
-        const rc = await Conn.open(replica.port);
+        const rc = await Resp.open(replica.port);
         try {
           await load(master.port, n, 'mixed');
           await sleep(500);
@@ -527,10 +434,10 @@ async function fullSync(): Promise<unknown> {
             peakReplica = Math.max(peakReplica, statusKb(replica.pid, 'VmRSS'));
           }, 50);
           const t0 = performance.now();
-          await rc.cmd('REPLICAOF', '127.0.0.1', String(master.port));
+          await rc.call('REPLICAOF', '127.0.0.1', String(master.port));
           const during = pingLatencies(master.port, () => synced);
           try {
-            await waitFor(async () => (await rc.info('replication', 'master_link_status')) === 'up', 'replica up', 600000, 20);
+            await waitFor(async () => (await rc.infoField('replication', 'master_link_status')) === 'up', 'replica up', 600000, 20);
           } finally {
             synced = true;
             clearInterval(sampler);
@@ -593,22 +500,22 @@ async function partialResync(): Promise<unknown> {
     const order = round % 2 === 0 ? (['redis', 'mirra'] as const) : (['mirra', 'redis'] as const);
     for (const kind of order) {
       const [master, replica] = await startPair(kind, ['--repl-diskless-sync-delay', '0']);
-      const mc = await Conn.open(master.port);
-      const rc = await Conn.open(replica.port);
+      const mc = await Resp.open(master.port);
+      const rc = await Resp.open(replica.port);
       try {
-        await rc.cmd('REPLICAOF', '127.0.0.1', String(master.port));
-        await waitFor(async () => (await rc.info('replication', 'master_link_status')) === 'up', 'replica up', 60000);
-        const okBefore = Number(await mc.info('stats', 'sync_partial_ok'));
-        const offBefore = Number(await rc.info('replication', 'slave_repl_offset'));
-        await rc.cmd('CLIENT', 'KILL', 'TYPE', 'MASTER');
+        await rc.call('REPLICAOF', '127.0.0.1', String(master.port));
+        await waitFor(async () => (await rc.infoField('replication', 'master_link_status')) === 'up', 'replica up', 60000);
+        const okBefore = Number(await mc.infoField('stats', 'sync_partial_ok'));
+        const offBefore = Number(await rc.infoField('replication', 'slave_repl_offset'));
+        await rc.call('CLIENT', 'KILL', 'TYPE', 'MASTER');
         await load(master.port, 10000, 'strings');
         const t0 = performance.now();
-        const target = Number(await mc.info('replication', 'master_repl_offset'));
-        await waitFor(async () => Number(await rc.info('replication', 'slave_repl_offset')) >= target, 'replica caught up', 60000, 5);
+        const target = Number(await mc.infoField('replication', 'master_repl_offset'));
+        await waitFor(async () => Number(await rc.infoField('replication', 'slave_repl_offset')) >= target, 'replica caught up', 60000, 5);
         per[kind]!.push({
           bytes: target - offBefore,
           ms: performance.now() - t0,
-          partial: Number(await mc.info('stats', 'sync_partial_ok')) - okBefore,
+          partial: Number(await mc.infoField('stats', 'sync_partial_ok')) - okBefore,
         });
       } finally {
         mc.close();
@@ -640,11 +547,11 @@ async function replicationLag(): Promise<unknown> {
   const result: Record<string, unknown> = {};
   for (const kind of ['redis', 'mirra'] as const) {
     const [master, replica] = await startPair(kind, ['--repl-diskless-sync-delay', '0']);
-    const mc = await Conn.open(master.port);
-    const rc = await Conn.open(replica.port);
+    const mc = await Resp.open(master.port);
+    const rc = await Resp.open(replica.port);
     try {
-      await rc.cmd('REPLICAOF', '127.0.0.1', String(master.port));
-      await waitFor(async () => (await rc.info('replication', 'master_link_status')) === 'up', 'replica up', 60000);
+      await rc.call('REPLICAOF', '127.0.0.1', String(master.port));
+      await waitFor(async () => (await rc.infoField('replication', 'master_link_status')) === 'up', 'replica up', 60000);
       const lags: number[] = [];
       const requests = QUICK ? 300000 : 1000000;
       const bench = spawn('redis-benchmark', ['-p', String(master.port), '-c', '50', '-n', String(requests), '-P', '16', '-t', 'set', '-r', '100000', '-q'], {
@@ -654,14 +561,14 @@ async function replicationLag(): Promise<unknown> {
       const t0 = performance.now();
       bench.on('exit', () => (running = false));
       while (running) {
-        const [m, r] = await Promise.all([mc.info('replication', 'master_repl_offset'), rc.info('replication', 'slave_repl_offset')]);
+        const [m, r] = await Promise.all([mc.infoField('replication', 'master_repl_offset'), rc.infoField('replication', 'slave_repl_offset')]);
         if (m !== '' && r !== '') lags.push(Math.max(0, Number(m) - Number(r)));
         await sleep(20);
       }
       const loadSecs = (performance.now() - t0) / 1000;
       const t1 = performance.now();
-      const target = Number(await mc.info('replication', 'master_repl_offset'));
-      await waitFor(async () => Number(await rc.info('replication', 'slave_repl_offset')) >= target, 'converged', 120000, 5);
+      const target = Number(await mc.infoField('replication', 'master_repl_offset'));
+      await waitFor(async () => Number(await rc.infoField('replication', 'slave_repl_offset')) >= target, 'converged', 120000, 5);
       const converge = performance.now() - t1;
       const row = { writesPerSec: requests / loadSecs, samples: lags.length, maxLagBytes: Math.max(...lags), p99LagBytes: pct(lags, 99), medianLagBytes: median(lags), convergeMs: converge };
       result[kind] = row;

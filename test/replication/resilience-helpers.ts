@@ -63,7 +63,7 @@ export async function waitCaughtUp(port: number, masterPort: number, timeoutMs =
 
 /**
  * A RESP connection: commands answered in order, replies parsed; errors become Error values.
- * Used by the tests and the chaos runner. A connect that takes longer than 10 s fails, and with
+ * Used by the tests, the chaos runner and the benchmarks (TCP_NODELAY, for latency samples). A connect that takes longer than 10 s fails, and with
  * `replyTimeoutMs` a command left unanswered that long closes the connection (its promise
  * rejects), so a stopped or unreachable server cannot hang the caller.
  */
@@ -92,6 +92,7 @@ export class Resp {
     return new Promise((resolve, reject) => {
       const s = net.connect(port, '127.0.0.1', () => {
         s.setTimeout(0);
+        s.setNoDelay(true);
         resolve(new Resp(s, opts.replyTimeoutMs ?? 0));
       });
       s.once('error', reject);
@@ -170,6 +171,22 @@ export class Resp {
       for (const a of argv) s += `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`;
       this.sock.write(Buffer.from(s, 'latin1'));
     });
+  }
+
+  /** Sends `count` commands already encoded in `payload` at once and waits for all replies. */
+  async pipeline(payload: string, count: number): Promise<void> {
+    if (this.closed) throw new Error('connection closed');
+    const all: Promise<unknown>[] = [];
+    for (let i = 0; i < count; i++) all.push(new Promise((resolve, reject) => this.pending.push({ resolve, reject })));
+    this.sock.write(payload);
+    await Promise.all(all);
+  }
+
+  /** One field of INFO `section` ('' when absent). */
+  async infoField(section: string, field: string): Promise<string> {
+    const txt = await this.call('INFO', section);
+    const m = typeof txt === 'string' ? new RegExp(`^${field}:(.*)$`, 'm').exec(txt) : null;
+    return m ? m[1]!.trim() : '';
   }
 
   close(): void {
