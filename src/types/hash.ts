@@ -13,7 +13,7 @@
  * field/value longer than hash-max-listpack-value, and never converts back (Redis 7.0).
  */
 import type { Config } from '../config/config.js';
-import { copyElementAt, elementAt, elementsEqual, equalsAt, lenAt, packed, skip, splice } from './packed.js';
+import { copyElementAt, elementAt, elementsEqual, equalsAt, lenAt, packed, skip } from './packed.js';
 
 export type HashEncoding = 'listpack' | 'hashtable';
 
@@ -193,7 +193,7 @@ export class HashValue {
       if (pos >= 0) {
         const vpos = skip(d, pos);
         // Same value: nothing to rebuild (the bytes would be identical).
-        if (!equalsAt(d, vpos, value)) this.d = splice(d, vpos, skip(d, vpos), packed.begin().element(value).finish());
+        if (!equalsAt(d, vpos, value)) this.d = packed.begin().range(d, 0, vpos).element(value).range(d, skip(d, vpos), d.length).finish();
         return false;
       }
       this.d = packed.begin().range(d, 0, d.length).element(field).element(value).finish();
@@ -218,7 +218,7 @@ export class HashValue {
     if (typeof d === 'string') {
       const pos = this.find(d, field);
       if (pos < 0) return false;
-      this.d = splice(d, pos, skip(d, skip(d, pos)), '');
+      this.d = packed.begin().range(d, 0, pos).range(d, skip(d, skip(d, pos)), d.length).finish();
       this.n--;
       return true;
     }

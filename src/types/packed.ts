@@ -182,8 +182,3 @@ class PackedBuilder {
 }
 
 export const packed = new PackedBuilder();
-
-/** p with the elements in [from, to) replaced by `insert` (already packed, may be ''). */
-export function splice(p: string, from: number, to: number, insert: string): string {
-  return packed.begin().range(p, 0, from).raw(insert).range(p, to, p.length).finish();
-}

@@ -37,7 +37,7 @@
  */
 import type { Config } from '../config/config.js';
 import { RankTree, type KeyPredicate } from './rank-tree.js';
-import { dataAt, lenAt } from './packed.js';
+import { dataAt, lenAt, packed } from './packed.js';
 
 export type ZSetEncoding = 'listpack' | 'skiplist';
 
@@ -54,7 +54,6 @@ const DEFAULT_MAX_VALUE = 64;
 
 const HDR = 2;
 const COUNT_UNKNOWN = 0xffff;
-const LEN_ESC = 255;
 const EMPTY = '\x00\x00';
 
 const DV = new DataView(new ArrayBuffer(8));
@@ -113,10 +112,6 @@ function readScore(p: string, o: number): number {
 function scoreChars(s: number): string {
   setKey(s);
   return String.fromCharCode(KEY[0]!, KEY[1]!, KEY[2]!, KEY[3]!, KEY[4]!, KEY[5]!, KEY[6]!, KEY[7]!);
-}
-
-function lenChars(n: number): string {
-  return n < LEN_ESC ? String.fromCharCode(n) : String.fromCharCode(LEN_ESC, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
 }
 
 function countChars(n: number): string {
@@ -202,15 +197,9 @@ function upperOffset(p: string, s: number, m: string, self: number): number {
 function pack(members: readonly string[], scores: readonly number[]): string {
   const n = members.length;
   if (n === 0) return EMPTY;
-  const parts = new Array<string>(3 * n + 1);
-  parts[0] = countChars(n);
-  for (let i = 0, j = 1; i < n; i++, j += 3) {
-    const m = members[i]!;
-    parts[j] = lenChars(m.length);
-    parts[j + 1] = m;
-    parts[j + 2] = scoreChars(scores[i]!);
-  }
-  return parts.join('');
+  const b = packed.begin().raw(countChars(n));
+  for (let i = 0; i < n; i++) b.element(members[i]!).raw(scoreChars(scores[i]!));
+  return b.finish();
 }
 
 /** Distinct elements sorted by (score, member). */
@@ -465,7 +454,7 @@ export class ZSetValue implements ZSetWriter {
     // A listpack stores integral scores as integers, so -0 comes back as 0.
     if (score === 0) score = 0;
     const q = upperOffset(d, score, member, -1);
-    this.d = [countChars(packedCount(d) + 1), d.slice(HDR, q), lenChars(member.length), member, scoreChars(score), d.slice(q)].join('');
+    this.d = packed.begin().raw(countChars(packedCount(d) + 1)).range(d, HDR, q).element(member).raw(scoreChars(score)).range(d, q, d.length).finish();
   }
 
   /** Changes an existing member's score (`from` is its current score). */
@@ -482,9 +471,11 @@ export class ZSetValue implements ZSetWriter {
     const so = memberOff(d, o) + member.length;
     const end = so + 8;
     const q = upperOffset(d, to, member, o);
-    if (q === end) this.d = [d.slice(0, so), scoreChars(to), d.slice(end)].join('');
-    else if (q < o) this.d = [d.slice(0, q), d.slice(o, so), scoreChars(to), d.slice(q, o), d.slice(end)].join('');
-    else this.d = [d.slice(0, o), d.slice(end, q), d.slice(o, so), scoreChars(to), d.slice(q)].join('');
+    const b = packed.begin();
+    if (q === end) b.range(d, 0, so).raw(scoreChars(to)).range(d, end, d.length);
+    else if (q < o) b.range(d, 0, q).range(d, o, so).raw(scoreChars(to)).range(d, q, o).range(d, end, d.length);
+    else b.range(d, 0, o).range(d, end, q).range(d, o, so).raw(scoreChars(to)).range(d, q, d.length);
+    this.d = b.finish();
   }
 
   /** Removes a member. Returns whether it was present. */
@@ -500,7 +491,7 @@ export class ZSetValue implements ZSetWriter {
     const o = findMember(d, member);
     if (o < 0) return false;
     const n = packedCount(d) - 1;
-    this.d = n === 0 ? EMPTY : [countChars(n), d.slice(HDR, o), d.slice(skip(d, o))].join('');
+    this.d = n === 0 ? EMPTY : packed.begin().raw(countChars(n)).range(d, HDR, o).range(d, skip(d, o), d.length).finish();
     return true;
   }
 
@@ -528,14 +519,13 @@ export class ZSetValue implements ZSetWriter {
       return k;
     }
     found.sort((a, b) => a - b);
-    const parts: string[] = [countChars(n)];
+    const b = packed.begin().raw(countChars(n));
     let from = HDR;
     for (const o of found) {
-      if (o > from) parts.push(d.slice(from, o));
+      b.range(d, from, o);
       from = skip(d, o);
     }
-    if (from < d.length) parts.push(d.slice(from));
-    this.d = parts.join('');
+    this.d = b.range(d, from, d.length).finish();
     return k;
   }
 
@@ -565,7 +555,7 @@ export class ZSetValue implements ZSetWriter {
     const oLo = offsetOfRank(d, lo);
     let oHi = oLo;
     for (let r = lo; r < hi; r++) oHi = skip(d, oHi);
-    this.d = [countChars(n), d.slice(HDR, oLo), d.slice(oHi)].join('');
+    this.d = packed.begin().raw(countChars(n)).range(d, HDR, oLo).range(d, oHi, d.length).finish();
   }
 
   /**
