@@ -383,6 +383,16 @@ async function startPair(kind: 'redis' | 'mirra', extra: string[] = []): Promise
   return [master, replica];
 }
 
+/** A master and a replica already in sync (no diskless delay), with a connection to each. */
+async function syncedPair(kind: 'redis' | 'mirra'): Promise<{ master: Srv; replica: Srv; mc: Resp; rc: Resp }> {
+  const [master, replica] = await startPair(kind, ['--repl-diskless-sync-delay', '0']);
+  const mc = await Resp.open(master.port);
+  const rc = await Resp.open(replica.port);
+  await rc.call('REPLICAOF', '127.0.0.1', String(master.port));
+  await waitFor(async () => (await rc.infoField('replication', 'master_link_status')) === 'up', 'replica up', 60000);
+  return { master, replica, mc, rc };
+}
+
 /** PINGs `port` on its own connection every `gapMs` until `stop()`; returns round-trip times in ms. */
 async function pingLatencies(port: number, stop: () => boolean, gapMs = 2): Promise<number[]> {
   const c = await Resp.open(port);
@@ -499,12 +509,8 @@ async function partialResync(): Promise<unknown> {
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? (['redis', 'mirra'] as const) : (['mirra', 'redis'] as const);
     for (const kind of order) {
-      const [master, replica] = await startPair(kind, ['--repl-diskless-sync-delay', '0']);
-      const mc = await Resp.open(master.port);
-      const rc = await Resp.open(replica.port);
+      const { master, replica, mc, rc } = await syncedPair(kind);
       try {
-        await rc.call('REPLICAOF', '127.0.0.1', String(master.port));
-        await waitFor(async () => (await rc.infoField('replication', 'master_link_status')) === 'up', 'replica up', 60000);
         const okBefore = Number(await mc.infoField('stats', 'sync_partial_ok'));
         const offBefore = Number(await rc.infoField('replication', 'slave_repl_offset'));
         await rc.call('CLIENT', 'KILL', 'TYPE', 'MASTER');
@@ -546,12 +552,8 @@ async function replicationLag(): Promise<unknown> {
   const rows: (string | number)[][] = [];
   const result: Record<string, unknown> = {};
   for (const kind of ['redis', 'mirra'] as const) {
-    const [master, replica] = await startPair(kind, ['--repl-diskless-sync-delay', '0']);
-    const mc = await Resp.open(master.port);
-    const rc = await Resp.open(replica.port);
+    const { master, replica, mc, rc } = await syncedPair(kind);
     try {
-      await rc.call('REPLICAOF', '127.0.0.1', String(master.port));
-      await waitFor(async () => (await rc.infoField('replication', 'master_link_status')) === 'up', 'replica up', 60000);
       const lags: number[] = [];
       const requests = QUICK ? 300000 : 1000000;
       const bench = spawn('redis-benchmark', ['-p', String(master.port), '-c', '50', '-n', String(requests), '-P', '16', '-t', 'set', '-r', '100000', '-q'], {
